@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    - scan an image on the embedded default (ARGS="scan IMAGE" to choose)
+#   make test   - install what the tests need, then run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?= scan --help
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck system bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+system:
+	bash scripts/setup-system
+
+run: $(BIN)/.installed
+	$(BIN)/spyglass $(ARGS)
+
+test: system $(BIN)/.installed
+	$(BIN)/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/scan.py

@@ -1,0 +1,1 @@
+"""Reaching image bytes: references, registries, archives and layouts. Nothing here knows packages."""
