@@ -16,7 +16,9 @@
     │       ├── DigestMismatch       bytes do not hash to the digest that names them
     │       └── CorruptLayer         truncated, bad compression or bad tar
     ├── AnalyzerError                an analyzer could not parse one file (becomes an Unknown)
+    ├── InvalidVersion               a version string the ecosystem's rules reject (also ValueError)
     └── DataError                    vulnerability data or the store is unavailable (exit 4)
+        └── FeedError                one feed could not be fetched or parsed; old data stays
 
 Third-party exceptions (httpx, tarfile, sqlite3, zstandard…) never cross a module boundary:
 every seam wraps them with ``raise XError(...) from exc``.
@@ -91,3 +93,17 @@ class AnalyzerError(SpyglassError):
 
 class DataError(SpyglassError):
     """Vulnerability data or the store is unavailable."""
+
+
+class InvalidVersion(SpyglassError, ValueError):
+    """A version string that the ecosystem's own rules reject."""
+
+    def __init__(self, kind: str, version: str, why: str = "") -> None:
+        self.kind = kind
+        self.version = version
+        detail = f": {why}" if why else ""
+        super().__init__(f"{version!r} is not a valid {kind} version{detail}")
+
+
+class FeedError(DataError):
+    """One vulnerability feed could not be fetched or parsed; the previous data stays in use."""

@@ -1,0 +1,34 @@
+"""The one explicit list of analyzers, and selection by name or group.
+
+Add an analyzer by adding its class to ``ANALYZERS`` (one line, kept sorted by name); nothing
+registers itself on import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from spyglass.analyze.interface import Analyzer
+from spyglass.errors import UsageError
+
+ANALYZERS: tuple[type[Analyzer], ...] = (
+)
+
+
+def select(
+    only: Iterable[str] = (), skip: Iterable[str] = (), *, available: Sequence[type[Analyzer]] = ANALYZERS
+) -> list[Analyzer]:
+    """Instances of the analyzers chosen by full name (``pkgdb/dpkg``) or group (``os``)."""
+    only, skip = set(only), set(skip)
+    known = {a.name for a in available} | {a.selection_group() for a in available}
+    unknown = (only | skip) - known
+    if unknown:
+        raise UsageError(
+            f"unknown analyzer(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(known))}"
+        )
+
+    def picked(a: type[Analyzer]) -> bool:
+        keys = {a.name, a.selection_group()}
+        return (not only or bool(keys & only)) and not keys & skip
+
+    return [a() for a in available if picked(a)]
