@@ -1,0 +1,102 @@
+"""The ``spyglass`` command: ``scan`` today; ``db``, ``serve`` and ``worker`` as they land.
+
+Every command turns errors from the tree in ``spyglass.errors`` into one message on stderr and
+the exit code from ``exitcodes`` - a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from spyglass.cli.exitcodes import ExitCode, exit_code_for
+from spyglass.errors import SpyglassError
+
+app = typer.Typer(
+    name="spyglass",
+    help="Container image vulnerability scanner.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stderr = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+class OutputFormat(str, Enum):
+    """What ``scan`` prints."""
+
+    table = "table"
+    json = "json"
+
+
+def run_reporting_errors(action: Callable[[], T]) -> T:
+    """Run a command body; a Spyglass error becomes one message and its exit code."""
+    try:
+        return action()
+    except SpyglassError as exc:
+        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+def _csv(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
+
+
+@app.command()
+def scan(
+    image: Annotated[str, typer.Argument(help="alpine:3.19, docker-archive:PATH[:NAME:TAG], "
+                                         "oci:DIR[:TAG], oci-archive:PATH[:TAG], or PATH.tar")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    platform: Annotated[str, typer.Option(help="os/arch[/variant] to pick from an index")] = "linux/amd64",
+    insecure_registry: Annotated[
+        list[str] | None, typer.Option(help="HOST[:PORT] that may be reached over plain HTTP")
+    ] = None,
+    analyzers: Annotated[list[str] | None, typer.Option(help="only these analyzers or groups")] = None,
+    skip_analyzers: Annotated[list[str] | None, typer.Option(help="not these analyzers or groups")] = None,
+    no_cache: Annotated[bool, typer.Option(help="read every layer, ignoring the layer cache")] = False,
+    username: Annotated[str | None, typer.Option(envvar="SPYGLASS_USERNAME")] = None,
+    password: Annotated[str | None, typer.Option(envvar="SPYGLASS_PASSWORD")] = None,
+) -> None:
+    """List what is inside an image."""
+    from spyglass.cli.scan import ScanRequest, run_scan
+
+    request = ScanRequest(
+        image=image,
+        output_format=output_format.value,
+        platform=platform,
+        insecure_registries=tuple(_csv(insecure_registry)),
+        analyzers=tuple(_csv(analyzers)),
+        skip_analyzers=tuple(_csv(skip_analyzers)),
+        use_cache=not no_cache,
+        username=username,
+        password=password,
+    )
+    code = run_reporting_errors(lambda: run_scan(request, stderr))
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the Spyglass version."""
+    from spyglass import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["ExitCode", "app", "main"]
