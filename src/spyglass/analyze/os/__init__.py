@@ -1,0 +1,1 @@
+"""OS detection: which distribution and release an image is built on."""
