@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from spyglass.analyze.interface import Analyzer
+from spyglass.analyze.pkgdb.rpm.analyzer import RpmAnalyzer
 from spyglass.errors import UsageError
 
 ANALYZERS: tuple[type[Analyzer], ...] = (
+    RpmAnalyzer,
 )
 
 
