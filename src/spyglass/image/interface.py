@@ -164,6 +164,9 @@ class OpenOptions:
     retries: int = 4
     ca_bundle: str | None = None
     """A PEM file of extra CAs to trust (private registries)."""
+    oci_shared_blob_dir: str | None = None
+    """For ``oci:`` layouts whose blobs live in a separate directory (as skopeo's
+    ``--shared-blob-dir`` writes them): looked in after the layout's own ``blobs/``."""
 
 
 def iter_layers(image: Image) -> Iterator[Layer]:
