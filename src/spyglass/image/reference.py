@@ -59,7 +59,7 @@ class Reference:
     @property
     def api_host(self) -> str:
         """The host that serves the Distribution API (``registry-1.docker.io`` for Docker Hub)."""
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+        return api_host(self.registry)
 
     @property
     def name(self) -> str:
@@ -79,6 +79,11 @@ class Reference:
         tag = f":{self.tag}" if self.tag else ""
         digest = f"@{self.digest}" if self.digest else ""
         return f"{self.name}{tag}{digest}"
+
+
+def api_host(registry: str) -> str:
+    """The host serving a registry's Distribution API: Docker Hub's differs from its name."""
+    return DOCKER_HUB_API if registry == DOCKER_HUB else registry
 
 
 def _split_digest(text: str, original: str) -> tuple[str, Digest | None]:
