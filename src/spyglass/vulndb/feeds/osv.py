@@ -1,0 +1,231 @@
+"""OSV feeds: one per ecosystem, from osv.dev's ``<base>/<ecosystem>/all.zip`` layout, a local
+zip, or a folder of ``.json`` / ``.yaml`` records.
+
+Parsing follows the OSV schema (https://ossf.github.io/osv-schema/): ECOSYSTEM and SEMVER
+ranges keep their events in order, GIT ranges are dropped (commits are not versions), explicit
+``versions`` are kept, ``withdrawn`` records are stored but flagged. A record that does not
+follow the schema becomes a :class:`~spyglass.vulndb.model.Skipped` with the reason; an
+archive that cannot be opened fails the whole feed. Written by hand because no maintained
+Python library parses OSV into typed records (``osv`` on PyPI is the osv.dev server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from spyglass.errors import FeedError
+from spyglass.vulndb.ecosystems import normalise_name, osv_ecosystem
+from spyglass.vulndb.feeds.download import local_path
+from spyglass.vulndb.feeds.interface import Feed
+from spyglass.vulndb.model import (
+    EVENT_KINDS,
+    FIXED,
+    RANGE_TYPES,
+    UNFIXED,
+    Advisory,
+    AdvisoryId,
+    Affected,
+    Event,
+    FeedData,
+    Range,
+    Skipped,
+)
+from spyglass.vulndb.severity import best, normalise_label
+
+DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
+BASE_ENV = "SPYGLASS_OSV_URL"
+_SUFFIXES = (".json", ".yaml", ".yml")
+_PREFIXED_CVE = re.compile(r"^[A-Z]+-(CVE-\d{4}-\d+)$")
+_RH_LABEL = re.compile(r"^(Critical|Important|Moderate|Low):")
+_CVSS_TYPES = ("CVSS_V2", "CVSS_V3", "CVSS_V4")
+_EVENT_KINDS = frozenset(EVENT_KINDS)
+
+
+class OsvFeed(Feed):
+    """All OSV records of one ecosystem (``osv/PyPI``, ``osv/Debian``, ``osv/AlmaLinux``)."""
+
+    version = 1
+
+    def __init__(self, ecosystem: str, source: str | None = None) -> None:
+        super().__init__(source)
+        self.ecosystem = ecosystem
+        self.name = f"osv/{ecosystem}"
+
+    def default_source(self) -> str:
+        """``<base>/<ecosystem>/all.zip``; with a local base, a folder of records also works."""
+        base = os.environ.get(BASE_ENV, "") or DEFAULT_BASE
+        local = local_path(base)
+        if local is not None and not (local / self.ecosystem / "all.zip").exists():
+            return str(local / self.ecosystem)
+        return f"{base.rstrip('/')}/{quote(self.ecosystem)}/all.zip"
+
+    def parse(self, path: Path) -> FeedData:
+        """Every record under ``path`` (zip, folder or single file)."""
+        return parse_records(iter_documents(path), self.name)
+
+
+def iter_documents(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each record file in a zip, a folder (recursively) or one file."""
+    if path.is_dir():
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith(_SUFFIXES):
+                    full = os.path.join(root, name)
+                    with open(full, "rb") as fh:
+                        yield os.path.relpath(full, path), fh.read()
+    elif zipfile.is_zipfile(path):
+        yield from _zip_members(path)
+    elif path.suffix in _SUFFIXES:
+        yield path.name, path.read_bytes()
+    else:
+        raise FeedError(f"{path} is neither an OSV zip, a record nor a folder of records")
+
+
+def _zip_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(_SUFFIXES) and not info.is_dir():
+                    yield info.filename, archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise FeedError(f"OSV archive {path} is damaged ({exc}); fetch it again") from exc
+
+
+def parse_records(documents: Iterator[tuple[str, bytes]], feed: str) -> FeedData:
+    """Parse documents into one :class:`FeedData`; bad records are skipped with a reason."""
+    advisories: list[Advisory] = []
+    affected: list[Affected] = []
+    skipped: list[Skipped] = []
+    for name, raw in documents:
+        try:
+            advisory, packages = parse_record(load_document(name, raw), feed)
+        except FeedError as exc:
+            skipped.append(Skipped(name, str(exc)))
+            continue
+        advisories.append(advisory)
+        affected.extend(packages)
+    return FeedData(tuple(advisories), tuple(affected), skipped=tuple(skipped))
+
+
+def load_document(name: str, raw: bytes) -> Any:
+    """Decode one JSON or YAML document (YAML with libyaml when it is available)."""
+    try:
+        if name.endswith(".json"):
+            return json.loads(raw)
+        # The base loader keeps every scalar a string: "1.10" must not become the float 1.1.
+        loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+        return yaml.load(raw, Loader=loader)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise FeedError(
+            f"{name}: not valid {'JSON' if name.endswith('.json') else 'YAML'}: {exc}"
+        ) from exc
+
+
+def parse_record(data: Any, feed: str) -> tuple[Advisory, list[Affected]]:
+    """One OSV record to an advisory and the packages it affects; ``FeedError`` if malformed."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise FeedError("not an OSV record: no string 'id' at the top level")
+    try:
+        packages = [p for a in data.get("affected") or () for p in _affected(data["id"], a)]
+        return _advisory(data, feed), packages
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise FeedError(
+            f"{data['id']}: malformed OSV record ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value) if value not in (None, "") else None
+
+
+def _aliases(data: dict[str, Any]) -> tuple[str, ...]:
+    # ``upstream`` ids (USN -> UBUNTU-CVE-…) are kept too, plus the bare CVE inside a
+    # distro-prefixed id, so that KEV and de-duplication find them.
+    found: list[str] = []
+    for item in [*(data.get("aliases") or ()), *(data.get("upstream") or ()), data["id"]]:
+        cve = _PREFIXED_CVE.match(item)
+        found.extend([item, cve.group(1)] if cve else [item])
+    return tuple(dict.fromkeys(a for a in found if a != data["id"]))
+
+
+def _labels(data: dict[str, Any]) -> list[str]:
+    labels = [(data.get("database_specific") or {}).get("severity")]
+    labels += [
+        s.get("score") for s in data.get("severity") or () if s.get("type") not in _CVSS_TYPES
+    ]
+    found = _RH_LABEL.match(data.get("summary") or "")
+    labels.append(found.group(1) if found else None)
+    return [label for label in labels if isinstance(label, str)]
+
+
+def _advisory(data: dict[str, Any], feed: str) -> Advisory:
+    vectors = [s["score"] for s in data.get("severity") or () if s.get("type") in _CVSS_TYPES]
+    extra = (data.get("database_specific") or {}).get("cvss")
+    cvss = best([*vectors, *([extra] if isinstance(extra, str) else [])])
+    label = next((n for n in map(normalise_label, _labels(data)) if n), None)
+    refs = [r["url"] for r in data.get("references") or () if r.get("url")]
+    advisory_refs = [r["url"] for r in data.get("references") or () if r.get("type") == "ADVISORY"]
+    return Advisory(
+        id=AdvisoryId(data["id"]),
+        feed=feed,
+        aliases=_aliases(data),
+        summary=data.get("summary") or "",
+        details=data.get("details") or "",
+        published=_text(data.get("published")),
+        modified=_text(data.get("modified")),
+        withdrawn=_text(data.get("withdrawn")),
+        severity=label or (cvss.label if cvss else "unknown"),
+        cvss_score=cvss.score if cvss else None,
+        cvss_vector=cvss.vector if cvss else None,
+        cvss_version=cvss.version if cvss else None,
+        url=(advisory_refs or refs or [f"https://osv.dev/vulnerability/{data['id']}"])[0],
+        references=tuple(refs),
+    )
+
+
+def _affected(advisory_id: str, entry: dict[str, Any]) -> list[Affected]:
+    package = entry["package"]
+    where = osv_ecosystem(package["ecosystem"])
+    ranges = tuple(_range(r) for r in entry.get("ranges") or () if r["type"] in RANGE_TYPES)
+    versions = tuple(str(v) for v in entry.get("versions") or ())
+    if where is None or not (ranges or versions):
+        return []
+    purl_type, distro = where
+    specific = {**(entry.get("database_specific") or {}), **(entry.get("ecosystem_specific") or {})}
+    severity = specific.get("severity")
+    fixed = any(e.kind == "fixed" for r in ranges for e in r.events)
+    return [
+        Affected(
+            advisory_id=AdvisoryId(advisory_id),
+            ecosystem=purl_type,
+            distro=distro,
+            name=normalise_name(purl_type, package["name"]),
+            ranges=ranges,
+            versions=versions,
+            state=FIXED if fixed else UNFIXED,
+            severity=normalise_label(severity) if isinstance(severity, str) else None,
+        )
+    ]
+
+
+def _range(data: dict[str, Any]) -> Range:
+    events = []
+    for event in data["events"]:
+        for kind, version in event.items():
+            if kind not in _EVENT_KINDS:
+                raise ValueError(f"unknown range event {kind!r}")
+            events.append(Event(kind, str(version)))
+    return Range(data["type"], tuple(events))
