@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -74,12 +75,18 @@ def mapping(value: object) -> dict[str, Any]:
 
 def dedupe(packages: Iterable[Package], is_dev: Callable[[Package], bool]) -> list[Package]:
     """One package per (name, version), first seen first; development-only only if every
-    occurrence is (a library used at run time anywhere is a run-time library)."""
+    occurrence is (a library used at run time anywhere is a run-time library). Licences
+    recorded on any occurrence are kept."""
     seen: dict[tuple[str, str], Package] = {}
     for pkg in packages:
         key = (pkg.name, pkg.version)
-        if key not in seen or (is_dev(seen[key]) and not is_dev(pkg)):
+        old = seen.get(key)
+        if old is None:
             seen[key] = pkg
+        elif is_dev(old) and not is_dev(pkg):
+            seen[key] = replace(pkg, licenses=pkg.licenses or old.licenses)
+        elif not old.licenses and pkg.licenses:
+            seen[key] = replace(old, licenses=pkg.licenses)
     return list(seen.values())
 
 
