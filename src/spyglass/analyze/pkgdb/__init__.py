@@ -1,0 +1,1 @@
+"""Package databases of operating systems: one module per format (dpkg, apk, rpm)."""
