@@ -183,13 +183,18 @@ def _load_config(store: TarStore, path: str) -> ImageConfig:
     return parse_config(data)
 
 
+def docker_archive_from_store(store: TarStore, name: str | None) -> DockerArchiveImage:
+    """The image named ``name`` of an archive already indexed; the image owns the store."""
+    entry = select_entry(read_entries(store), name, store.location)
+    reference = f"docker-archive:{store.location}" + (f":{name}" if name else "")
+    return DockerArchiveImage(store, entry, reference)
+
+
 def open_docker_archive(path: Path, name: str | None = None) -> DockerArchiveImage:
     """Open one image of a ``docker save`` archive (plain or gzip-compressed)."""
     store = TarStore(path)
     try:
-        entry = select_entry(read_entries(store), name, str(path))
-        reference = f"docker-archive:{path}" + (f":{name}" if name else "")
-        return DockerArchiveImage(store, entry, reference)
+        return docker_archive_from_store(store, name)
     except BaseException:
         store.close()
         raise
