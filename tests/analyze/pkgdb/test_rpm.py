@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
+from spyglass.analyze.interface import FileInput
 from spyglass.analyze.pkgdb.rpm.analyzer import MANIFEST, RpmAnalyzer
+from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
 from tests.helpers.analyzers import TreeRun, run_tar, run_tree
 
@@ -211,3 +213,27 @@ def test_manifest_bad_lines_are_unknowns() -> None:
     assert (vim.epoch, vim.version, vim.release, vim.source_name) == (2, "9.0", "1.cm2", "vim")
     assert dict(vim.extra) == {"vendor": "Microsoft Corporation"}
     assert [u.reason.split(":")[0] for u in run.unknowns] == ["record 2", "record 4"]
+
+
+@pytest.mark.realdata
+def test_truncated_ndb_keeps_the_blobs_before_the_cut(rpm_data: Path) -> None:
+    data = (rpm_data / "sle15-bci-ndb" / "Packages.db").read_bytes()
+    run = run_tar(RpmAnalyzer(), layer({"var/lib/rpm/Packages.db": data[: len(data) // 2]}))
+    assert 0 < len(run.packages) < 35
+    assert len(run.packages) + len(run.unknowns) == 35
+    assert all("truncated" in u.reason for u in run.unknowns)
+
+
+@pytest.mark.realdata
+def test_ndb_bad_slot_page(rpm_data: Path) -> None:
+    data = bytearray((rpm_data / "sle15-bci-ndb" / "Packages.db").read_bytes())
+    data[0x40:0x44] = b"Xlot"
+    run = run_tar(RpmAnalyzer(), layer({"var/lib/rpm/Packages.db": bytes(data)}))
+    assert run.packages == [] and "slot" in run.unknowns[0].reason
+
+
+def test_analyze_refuses_a_path_it_did_not_ask_for() -> None:
+    run = run_tar(RpmAnalyzer(), layer({"var/lib/rpm/Packages": b"x"}))
+    assert run.wanted == ["var/lib/rpm/Packages"]
+    with pytest.raises(AnalyzerError, match="not an rpm database"):
+        RpmAnalyzer().analyze(FileInput("etc/passwd", 1, 0o644, io.BytesIO(b"x")))

@@ -67,7 +67,7 @@ def test_later_entry_wins() -> None:
 
 
 def test_file_list_from_dirnames() -> None:
-    files = [
+    files: list[tuple[int, str, Value]] = [
         (h.BASENAMES, "array", ["bin", "bash", "README"]),
         (h.DIRNAMES, "array", ["/usr/", "/usr/bin/", "/usr/share/doc/bash/"]),
         (h.DIRINDEXES, "int32", [0, 1, 2]),
@@ -116,7 +116,7 @@ def test_unterminated_string_raises() -> None:
 
 
 def test_inconsistent_file_list_raises() -> None:
-    files = [
+    files: list[tuple[int, str, Value]] = [
         (h.BASENAMES, "array", ["a", "b"]),
         (h.DIRNAMES, "array", ["/x/"]),
         (h.DIRINDEXES, "int32", [0, 3]),

@@ -30,7 +30,7 @@ _READERS: dict[str, Reader] = {
     "Packages.db": ndb.read_blobs,
 }
 _DB_DIRS = ("var/lib/rpm", "usr/lib/sysimage/rpm")
-_DATABASES = {f"{d}/{f}": reader for d in _DB_DIRS for f, reader in _READERS.items()}
+_DATABASES = frozenset(f"{d}/{name}" for d in _DB_DIRS for name in _READERS)
 MANIFEST = "var/lib/rpmmanifest/container-manifest-2"
 _PUBKEY = "gpg-pubkey"
 
@@ -51,7 +51,10 @@ class RpmAnalyzer(Analyzer):
         if file.path == MANIFEST:
             text = file.reader.read().decode("utf-8", "replace")
             return self._collect(file.path, parse_manifest(text))
-        return self._collect(file.path, _headers(_DATABASES[file.path](file.reader)))
+        reader = _READERS.get(file.path.rpartition("/")[2])
+        if reader is None:
+            raise AnalyzerError(f"{file.path} is not an rpm database this analyzer knows")
+        return self._collect(file.path, _headers(reader(file.reader)))
 
     def _collect(self, path: str, records: Iterator[RpmHeader | BadRecord]) -> AnalyzerResult:
         packages: list[Package] = []
