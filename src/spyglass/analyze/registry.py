@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from spyglass.analyze.interface import Analyzer
+from spyglass.analyze.lang.dotnet import DotnetAnalyzer
+from spyglass.analyze.lang.node import NodeAnalyzer
+from spyglass.analyze.lang.php import ComposerAnalyzer
+from spyglass.analyze.lang.python import PythonAnalyzer
+from spyglass.analyze.lang.ruby import RubyAnalyzer
 from spyglass.analyze.pkgdb.rpm.analyzer import RpmAnalyzer
 from spyglass.errors import UsageError
 
 ANALYZERS: tuple[type[Analyzer], ...] = (
+    DotnetAnalyzer,
+    NodeAnalyzer,
+    ComposerAnalyzer,
+    PythonAnalyzer,
+    RubyAnalyzer,
     RpmAnalyzer,
 )
 
