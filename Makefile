@@ -28,5 +28,6 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-bench: $(BIN)/.installed
+bench: system $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/scan.py

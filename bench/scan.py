@@ -1,0 +1,134 @@
+"""Scan benchmark: cold and warm scans of a real 3-layer Debian image against a floor.
+
+Prints, from one run: the floor (every layer decompressed and listed with
+``gzip -dc | tar -t``), the cold scan (empty layer cache) wall time and peak RSS, the warm
+scan (every layer cached) wall time, the cold scan with only the OS analyzers (to show what the
+language and secret analyzers add), and Syft and Trivy on the same image when their PyPI
+packages are installed. Figures are given as ratios against the floor measured in the same run,
+because the machines are noisy. Targets: cold <= 1.2x floor, warm <= 0.15 s, peak RSS <= 80 MB.
+
+Each scan runs in a fresh process (``--once``) so that its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+REPEATS = 3
+
+
+def scan_once(layout: Path, analyzers: list[str]) -> None:
+    """Child process: one scan through the library; prints seconds and peak RSS as JSON."""
+    from spyglass.analyze.cache import LayerCache
+    from spyglass.analyze.registry import select
+    from spyglass.analyze.scan import scan_image
+    from spyglass.config import cache_dir
+    from spyglass.image.interface import OpenOptions
+    from spyglass.image.open import open_image
+
+    chosen = select(analyzers)
+    start = time.perf_counter()
+    with open_image(f"oci:{layout}", OpenOptions()) as image:
+        inventory = scan_image(image, chosen, cache=LayerCache(cache_dir()), progress=None)
+    seconds = time.perf_counter() - start
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "rss_mb": rss_kb / 1024,
+                      "packages": len(inventory.packages)}))
+
+
+def _child(layout: Path, data_dir: Path, analyzers: list[str]) -> dict[str, float]:
+    env = {"SPYGLASS_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    args = [sys.executable, __file__, "--once", str(layout), *(["--analyzers", ",".join(analyzers)] if analyzers else [])]
+    out = subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def floor(layout: Path) -> float:
+    """Seconds to decompress and list every layer with gzip and tar."""
+    manifest = _manifest(layout)
+    start = time.perf_counter()
+    for layer in manifest["layers"]:
+        blob = layout / "blobs" / "sha256" / layer["digest"].split(":")[1]
+        subprocess.run(f"gzip -dc '{blob}' | tar -t > /dev/null", shell=True, check=True)
+    return time.perf_counter() - start
+
+
+def _manifest(layout: Path) -> dict:  # type: ignore[type-arg]
+    index = json.loads((layout / "index.json").read_text())
+    digest = index["manifests"][0]["digest"].split(":")[1]
+    return dict(json.loads((layout / "blobs" / "sha256" / digest).read_text()))
+
+
+def cold(layout: Path, analyzers: list[str]) -> dict[str, float]:
+    """Best of REPEATS scans, each with an empty cache."""
+    runs = []
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory() as data:
+            runs.append(_child(layout, Path(data), analyzers))
+    return min(runs, key=lambda r: r["seconds"]) | {"rss_mb": max(r["rss_mb"] for r in runs)}
+
+
+def warm(layout: Path) -> dict[str, float]:
+    """Best of REPEATS scans after one that filled the cache."""
+    with tempfile.TemporaryDirectory() as data:
+        _child(layout, Path(data), [])
+        return min((_child(layout, Path(data), []) for _ in range(REPEATS)), key=lambda r: r["seconds"])
+
+
+def peer(command: list[str]) -> float | None:
+    """Wall seconds of a peer tool's listing of the same image, or None when it is not installed."""
+    if shutil.which(command[0]) is None:
+        return None
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"  {command[0]} failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Build the image if needed, measure, print figures and ratios."""
+    from debian_image import build
+
+    layout = build(REPO / ".bench-cache")
+    size = sum(layer["size"] for layer in _manifest(layout)["layers"])
+    base = min(floor(layout) for _ in range(REPEATS))
+    all_cold, os_cold, hot = cold(layout, []), cold(layout, ["os"]), warm(layout)
+    print(f"image: {layout} ({size / 1e6:.0f} MB compressed, {all_cold['packages']:.0f} packages)")
+    print(f"floor (gzip -dc | tar -t, every layer): {base:.2f} s")
+    print(f"cold scan, all analyzers: {all_cold['seconds']:.2f} s = {all_cold['seconds'] / base:.2f}x floor "
+          f"(target <= 1.2x); peak RSS {all_cold['rss_mb']:.0f} MB (target <= 80 MB)")
+    print(f"cold scan, OS analyzers only: {os_cold['seconds']:.2f} s = {os_cold['seconds'] / base:.2f}x floor; "
+          f"language + secret analyzers add {all_cold['seconds'] / os_cold['seconds'] - 1:+.0%} (target <= +20%)")
+    print(f"warm scan (all layers cached): {hot['seconds']:.3f} s (target <= 0.15 s)")
+    cache = REPO / ".bench-cache"
+    syft = peer([str(Path(sys.executable).parent / "syft"), "scan", f"oci-dir:{layout}", "-q", "-o", "json"])
+    trivy = peer([str(Path(sys.executable).parent / "trivy"), "image", "--cache-dir", str(cache / "trivy"),
+                  "--input", str(layout), "--scanners=", "--list-all-pkgs", "--format", "json", "-q"])
+    for name, seconds in (("syft", syft), ("trivy", trivy)):
+        if seconds is not None:
+            print(f"{name} (cold, same image): {seconds:.2f} s = {seconds / base:.2f}x floor; "
+                  f"spyglass cold is {all_cold['seconds'] / seconds:.2f}x {name}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--once", type=Path, help="child mode: scan this OCI layout once")
+    parser.add_argument("--analyzers", default="")
+    arguments = parser.parse_args()
+    if arguments.once:
+        scan_once(arguments.once, [a for a in arguments.analyzers.split(",") if a])
+    else:
+        main()
