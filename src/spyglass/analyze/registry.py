@@ -14,6 +14,9 @@ from spyglass.analyze.lang.node import NodeAnalyzer
 from spyglass.analyze.lang.php import ComposerAnalyzer
 from spyglass.analyze.lang.python import PythonAnalyzer
 from spyglass.analyze.lang.ruby import RubyAnalyzer
+from spyglass.analyze.os.release import OSReleaseAnalyzer
+from spyglass.analyze.pkgdb.apk import ApkAnalyzer
+from spyglass.analyze.pkgdb.dpkg import DpkgAnalyzer
 from spyglass.analyze.pkgdb.rpm.analyzer import RpmAnalyzer
 from spyglass.errors import UsageError
 
@@ -23,6 +26,9 @@ ANALYZERS: tuple[type[Analyzer], ...] = (
     ComposerAnalyzer,
     PythonAnalyzer,
     RubyAnalyzer,
+    OSReleaseAnalyzer,
+    ApkAnalyzer,
+    DpkgAnalyzer,
     RpmAnalyzer,
 )
 
