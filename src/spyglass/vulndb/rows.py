@@ -16,10 +16,13 @@ from spyglass.vulndb import tables
 from spyglass.vulndb.feeds.interface import Validator
 from spyglass.vulndb.model import Advisory, AdvisoryId, Affected, Exploited, FeedData, Range
 
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def dumps(value: Any) -> str:
-    """Compact JSON for the store's text columns."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON for the store's list-valued text columns."""
+    return _ENCODE(value) if value else "[]"
 
 
 def _clean(text: str) -> str:
@@ -29,7 +32,7 @@ def _clean(text: str) -> str:
 
 def validators_json(validators: Mapping[str, Validator]) -> str:
     """Per-URL validators as JSON text."""
-    return dumps({url: v.to_dict() for url, v in validators.items()})
+    return _ENCODE({url: v.to_dict() for url, v in validators.items()})
 
 
 def validators_from_json(text: str | None) -> dict[str, Validator]:
@@ -82,7 +85,10 @@ def affected_row(feed: str, a: Affected) -> dict[str, Any]:
 
 def advisory(row: Mapping[Any, Any], prefix: str = "") -> Advisory:
     """An :class:`Advisory` from a row (columns optionally prefixed, as in joins)."""
-    get = (lambda k: row[prefix + k]) if prefix else row.__getitem__
+
+    def get(key: str) -> Any:
+        return row[prefix + key]
+
     return Advisory(
         id=AdvisoryId(get("id")),
         feed=get("feed"),

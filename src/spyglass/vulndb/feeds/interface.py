@@ -9,6 +9,7 @@ skips the download and parses it in place.
 
 from __future__ import annotations
 
+import copy
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -89,6 +90,12 @@ class Feed(ABC):
     def source(self) -> str:
         """Where the data comes from: the override given, else the configured default."""
         return self._source or os.environ.get(self.env_var(), "") or self.default_source()
+
+    def with_source(self, source: str) -> Feed:
+        """A copy of this feed reading from ``source`` (a URL, a local file or folder)."""
+        clone = copy.copy(self)
+        clone._source = source
+        return clone
 
     def env_var(self) -> str:
         """Environment variable that overrides this feed's source."""
