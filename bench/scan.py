@@ -31,8 +31,9 @@ REPEATS = 3
 def scan_once(layout: Path, analyzers: list[str]) -> None:
     """Child process: one scan through the library; prints seconds and peak RSS as JSON."""
     from spyglass.analyze.cache import LayerCache
-    from spyglass.analyze.registry import select
     from spyglass.analyze.scan import scan_image
+
+    from spyglass.analyze.registry import select
     from spyglass.config import cache_dir
     from spyglass.image.interface import OpenOptions
     from spyglass.image.open import open_image
