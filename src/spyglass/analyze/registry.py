@@ -13,6 +13,7 @@ from spyglass.analyze.lang.dotnet import DotnetAnalyzer
 from spyglass.analyze.lang.node import NodeAnalyzer
 from spyglass.analyze.lang.php import ComposerAnalyzer
 from spyglass.analyze.lang.python import PythonAnalyzer
+from spyglass.analyze.lang.python_lock import PythonLockAnalyzer
 from spyglass.analyze.lang.ruby import RubyAnalyzer
 from spyglass.analyze.os.release import OSReleaseAnalyzer
 from spyglass.analyze.pkgdb.apk import ApkAnalyzer
@@ -25,6 +26,7 @@ ANALYZERS: tuple[type[Analyzer], ...] = (
     NodeAnalyzer,
     ComposerAnalyzer,
     PythonAnalyzer,
+    PythonLockAnalyzer,
     RubyAnalyzer,
     OSReleaseAnalyzer,
     ApkAnalyzer,

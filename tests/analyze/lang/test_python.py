@@ -12,6 +12,7 @@ import pytest
 
 from spyglass.analyze.interface import FileInput
 from spyglass.analyze.lang.python import PythonAnalyzer, parse_metadata
+from spyglass.analyze.lang.python_lock import PythonLockAnalyzer, parse_requirements
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
 from tests import conftest
@@ -146,3 +147,64 @@ def test_wheel_metadata_is_read_from_the_dist_info_folder() -> None:
     buffer.seek(0)
     result = PythonAnalyzer().analyze(FileInput("pkg-2.0-py3-none-any.whl", 1, 0o644, buffer))
     assert [(p.name, p.version, p.ecosystem) for p in result.packages] == [("pkg", "2.0", "pypi")]
+
+
+# --- lang/python-lock: lock and requirements files -------------------------------------------
+
+LOCKS = [c for c in cases(DATA) if _is_lock_case(c)]
+
+LOCK_PLACES = {
+    "pip requirements file": "app/requirements.txt",
+    "Pipfile.lock": "app/Pipfile.lock",
+    "poetry.lock": "app/poetry.lock",
+    "uv.lock": "app/uv.lock",
+    "pylock.toml (PEP 751)": "app/pylock.toml",
+}
+
+# Upstream's non-default option: report the lower bound of a range as the version.
+NON_DEFAULT_OPTION = {"trivy-requirements-requirements_compatible"}
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("case", [c for c in LOCKS if c not in NON_DEFAULT_OPTION])
+def test_lock_case_matches_want(case: str, testdata: Path, tmp_path: Path) -> None:
+    want = load_want(DATA / case)
+    place = LOCK_PLACES.get(want["format"], "app")
+    run = run_tree(PythonLockAnalyzer(), stage(DATA / case, tmp_path, place))
+    assert run.wanted
+    if want.get("error"):
+        assert run.unknowns and not run.packages
+        return
+    assert not run.unknowns
+    assert got_rows(run.packages, want["packages"]) == want_rows(want["packages"])
+
+
+def test_all_lock_cases_are_exercised() -> None:
+    if not DATA.is_dir():
+        pytest.skip("real test data not found")
+    assert len(LOCKS) >= 20
+
+
+@pytest.mark.parametrize(
+    ("path", "wanted"),
+    [
+        ("app/requirements.txt", True),
+        ("app/requirements-dev.txt", True),
+        ("app/poetry.lock", True),
+        ("app/pylock.prod.toml", True),
+        ("app/uv.lock", True),
+        (f"{SITE}/somepkg/requirements.txt", False),
+        ("app/pyproject.toml", False),
+        ("app/Pipfile", False),
+    ],
+)
+def test_lock_required(path: str, wanted: bool) -> None:
+    assert PythonLockAnalyzer().required(path, 4096) is wanted
+
+
+def test_requirements_report_only_exact_pins() -> None:
+    content = (
+        "a==1.0\nb>=2\nc==3.*\n-r other.txt\n"
+        "d[x] == 4.0 ; python_version < '3.8' \\\n  --hash=sha256:00\n"
+    )
+    assert list(parse_requirements(content)) == [("a", "1.0"), ("d", "4.0")]
