@@ -8,8 +8,9 @@ expects: RS256, signed by a key whose self-signed certificate is the registry's
 ``rootcertbundle`` and is sent in the JWT header as ``x5c`` (registry 2.8 also accepts a
 libtrust ``kid``; ``x5c`` needs no key-id encoding, see ``test_real_registry.py``).
 
-Fixtures (session-scoped, import them in a conftest): ``registry`` (anonymous) and
-``token_registry`` (token auth; user ``alice`` / ``wonderland``).
+Fixtures (session-scoped, import them in a conftest): ``registry`` (anonymous),
+``token_registry`` (token auth) and ``basic_registry`` (htpasswd); user ``alice`` /
+``wonderland``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import bcrypt
 import httpx
 import jwt
 import pytest
@@ -196,6 +198,7 @@ class RunningRegistry:
     process: subprocess.Popen[bytes] = field(repr=False)
     token_server: TokenServer | None = None
     signing_key: SigningKey | None = None
+    basic_auth: bool = False
 
     @property
     def url(self) -> str:
@@ -220,6 +223,10 @@ class RunningRegistry:
 
     def push_headers(self, repository: str) -> dict[str, str]:
         """Headers that let the push helper write to ``repository`` (2.8 has no wildcards)."""
+        if self.basic_auth:
+            [(user, password)] = USERS.items()
+            pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+            return {"Authorization": f"Basic {pair}"}
         if self.signing_key is None:
             return {}
         access = [{"type": "repository", "name": repository, "actions": ["pull", "push"]}]
@@ -236,7 +243,9 @@ class RunningRegistry:
             self.token_server.stop()
 
 
-def _config(root: Path, port: int, token: TokenServer | None, key: SigningKey | None) -> str:
+def _config(
+    root: Path, port: int, token: TokenServer | None, key: SigningKey | None, basic: bool
+) -> str:
     config: dict[str, object] = {
         "version": 0.1,
         "log": {"level": "info", "formatter": "text", "accesslog": {"disabled": False}},
@@ -257,22 +266,35 @@ def _config(root: Path, port: int, token: TokenServer | None, key: SigningKey | 
                 "rootcertbundle": str(root / "root.pem"),
             }
         }
+    if basic:
+        lines = [
+            f"{u}:{bcrypt.hashpw(p.encode(), bcrypt.gensalt(4)).decode()}" for u, p in USERS.items()
+        ]
+        (root / "htpasswd").write_text("\n".join(lines) + "\n")
+        config["auth"] = {"htpasswd": {"realm": "spyglass-test", "path": str(root / "htpasswd")}}
     return yaml.safe_dump(config)
 
 
-def start_registry(root: Path, *, token_auth: bool = False) -> RunningRegistry:
-    """Start docker-registry under ``root`` and wait until ``/v2/`` answers."""
+def start_registry(
+    root: Path, *, token_auth: bool = False, basic_auth: bool = False
+) -> RunningRegistry:
+    """Start docker-registry under ``root`` and wait until ``/v2/`` answers.
+
+    ``token_auth``: behind a :class:`TokenServer`; ``basic_auth``: an htpasswd file of USERS.
+    """
     binary = require_tool("docker-registry", "apt-get install docker-registry")
     key = SigningKey.generate() if token_auth else None
     token = TokenServer(key, USERS).start() if key is not None else None
     port = free_port()
-    (root / "config.yml").write_text(_config(root, port, token, key))
+    (root / "config.yml").write_text(_config(root, port, token, key, basic_auth))
     log_path = root / "registry.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [binary, "serve", str(root / "config.yml")], stdout=log, stderr=subprocess.STDOUT
         )
-    running = RunningRegistry(f"127.0.0.1:{port}", root / "storage", log_path, process, token, key)
+    running = RunningRegistry(
+        f"127.0.0.1:{port}", root / "storage", log_path, process, token, key, basic_auth
+    )
     _wait_ready(running)
     return running
 
@@ -305,5 +327,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegist
 def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """A docker-registry behind token auth (user alice / wonderland) for the whole session."""
     running = start_registry(tmp_path_factory.mktemp("token-registry"), token_auth=True)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A docker-registry behind htpasswd Basic auth (user alice / wonderland)."""
+    running = start_registry(tmp_path_factory.mktemp("basic-registry"), basic_auth=True)
     yield running
     running.stop()

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.helpers.registry import registry, token_registry
+from tests.helpers.registry import basic_registry, registry, token_registry
 
-__all__ = ["registry", "token_registry"]
+__all__ = ["basic_registry", "registry", "token_registry"]

@@ -6,7 +6,10 @@ log says which blobs were actually pulled.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
+import os
 from pathlib import Path
 
 import httpx
@@ -176,3 +179,52 @@ def test_registry_accepts_both_key_forms(token_registry: RunningRegistry, kid: b
     token = token_registry.signing_key.token("probe", [], kid=kid)
     response = httpx.get(f"{token_registry.url}/v2/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_credential_helper_end_to_end(
+    private: RunningRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper = tmp_path / "docker-credential-spyglasstest"
+    helper.write_text(
+        '#!/bin/sh\nread server\necho \'{"Username": "alice", "Secret": "wonderland"}\'\n'
+    )
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"credHelpers": {private.host: "spyglasstest"}}))
+    ref = Reference.parse(f"{private.host}/private/app:1.0")
+    image = open_registry_image(ref, OpenOptions(docker_config=str(config)))
+    assert image.digest == APP.digest
+    image.close()
+
+
+# --- Basic auth (htpasswd) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def basic(basic_registry: RunningRegistry) -> RunningRegistry:
+    push_image(
+        basic_registry.url, "basic/app", "1.0", APP, basic_registry.push_headers("basic/app")
+    )
+    return basic_registry
+
+
+def test_basic_auth_from_docker_config(basic: RunningRegistry, tmp_path: Path) -> None:
+    [(user, password)] = USERS.items()
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {f"http://{basic.host}": {"auth": auth}}}))
+    image = open_registry_image(
+        Reference.parse(f"{basic.host}/basic/app:1.0"), OpenOptions(docker_config=str(config))
+    )
+    assert image.digest == APP.digest
+    assert read_layers(image) == stored_layers(APP)
+    image.close()
+
+
+def test_basic_auth_wrong_and_missing_credentials(basic: RunningRegistry) -> None:
+    ref = Reference.parse(f"{basic.host}/basic/app:1.0")
+    with pytest.raises(AuthError, match="refused the credentials"):
+        open_registry_image(ref, options(username="alice", password="wrong"))
+    with pytest.raises(AuthError, match="wants a username and password"):
+        open_registry_image(ref, options())
