@@ -7,7 +7,7 @@ import pytest
 from spyglass.errors import DigestMismatch, ManifestError, PlatformNotFound
 from spyglass.image.interface import OpenOptions, Platform
 from spyglass.image.reference import Reference
-from spyglass.image.registry import open_registry_image
+from spyglass.image.registry import RegistryImage, open_registry_image
 from tests.helpers.images import build_image, build_index
 from tests.image.registry.fake import HOST, FakeRegistry
 
@@ -48,11 +48,14 @@ def test_index_picks_the_requested_platform() -> None:
     amd = build_image([{"arch": b"amd64"}], platform="linux/amd64")
     arm = build_image([{"arch": b"arm64"}], platform="linux/arm64/v8")
     fake = FakeRegistry()
-    fake.push("team/app", "multi", build_index([amd, arm]))
+    index = build_index([amd, arm])
+    fake.push("team/app", "multi", index)
     ref = Reference.parse(f"{HOST}/team/app:multi")
     for platform, want in (("linux/amd64", amd), ("linux/arm64", arm)):
         image = open_registry_image(ref, options(platform), transport=fake.transport())
+        assert isinstance(image, RegistryImage)
         assert image.digest == want.digest
+        assert image.index_digest == index.digest
         assert image.platform == want.platform
         image.close()
 

@@ -24,11 +24,18 @@ class RegistryImage(Image):
     """An image in a registry: manifest and config fetched, layers streamed on demand."""
 
     def __init__(
-        self, ref: Reference, client: RegistryClient, manifest: Manifest, config: ImageConfig
+        self,
+        ref: Reference,
+        client: RegistryClient,
+        manifest: Manifest,
+        config: ImageConfig,
+        index_digest: Digest | None = None,
     ) -> None:
         self.ref = ref
         self.reference = str(ref)
         self.digest: Digest | None = manifest.digest
+        self.index_digest = index_digest
+        """The digest of the index the tag named, when it named one (what a tag resolves to)."""
         self.manifest = manifest
         self.config = config
         self.layers = _layers(manifest, config)
@@ -49,28 +56,31 @@ def open_registry_image(
     """Open an image in a registry by tag or digest (``transport`` is a test seam)."""
     client = RegistryClient(ref.registry, options, transport=transport)
     try:
-        manifest = _resolve(client, ref, options)
+        manifest, index_digest = _resolve(client, ref, options)
         config = parse_config(client.read_blob(ref.repository, manifest.config))
-        return RegistryImage(ref, client, manifest, config)
+        return RegistryImage(ref, client, manifest, config, index_digest)
     except BaseException:
         client.close()
         raise
 
 
-def _resolve(client: RegistryClient, ref: Reference, options: OpenOptions) -> Manifest:
-    """The image manifest for the reference, through an index if the reference names one."""
+def _resolve(
+    client: RegistryClient, ref: Reference, options: OpenOptions
+) -> tuple[Manifest, Digest | None]:
+    """The image manifest for the reference (through an index if it names one), index digest."""
     fetched = client.get_manifest(ref.repository, ref.version)
     document = parse_manifest_document(fetched.data, fetched.media_type)
-    if isinstance(document, Index):
-        chosen = choose_platform(document, options.platform)
-        fetched = client.get_manifest(ref.repository, chosen.digest)
-        document = parse_manifest_document(fetched.data, fetched.media_type or chosen.media_type)
-        if isinstance(document, Index):
-            raise ManifestError(
-                f"the index {ref} points at another index for {options.platform}; "
-                "nested indexes are not supported"
-            )
-    return document
+    if not isinstance(document, Index):
+        return document, None
+    chosen = choose_platform(document, options.platform)
+    fetched = client.get_manifest(ref.repository, chosen.digest)
+    manifest = parse_manifest_document(fetched.data, fetched.media_type or chosen.media_type)
+    if isinstance(manifest, Index):
+        raise ManifestError(
+            f"the index {ref} points at another index for {options.platform}; "
+            "nested indexes are not supported"
+        )
+    return manifest, document.digest
 
 
 def _layers(manifest: Manifest, config: ImageConfig) -> tuple[Layer, ...]:
