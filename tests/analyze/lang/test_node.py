@@ -38,7 +38,7 @@ def _place(want: dict[str, object]) -> str:
     return PLACES.get(str(want["format"]), "app/node_modules/case/package.json")
 
 
-def _expected(case: str, want: dict[str, object]) -> list[dict[str, object]]:
+def _expected(want: dict[str, object]) -> list[dict[str, object]]:
     wanted = list(want["packages"])  # type: ignore[call-overload]
     options = want.get("test_options") or {}
     if isinstance(options, dict) and options.get("includeDeps"):
@@ -65,7 +65,7 @@ def _pnpm_major(case: str) -> int:
 def test_case_matches_want(case: str, testdata: Path, tmp_path: Path) -> None:
     want = load_want(DATA / case)
     run = run_tree(NodeAnalyzer(), stage(DATA / case, tmp_path, _place(want)))
-    wanted = _expected(case, want)
+    wanted = _expected(want)
     if want.get("error"):
         assert run.unknowns and not run.packages
         return

@@ -69,3 +69,9 @@ def test_dev_packages_are_marked() -> None:
     }
     for found in (parse_installed(installed, "x"), parse_composer_lock(lock, "y")):
         assert {p.name: p.extra for p in found} == {"a/b": (), "c/d": (("dev", "true"),)}
+
+
+def test_fields_of_the_wrong_type_are_ignored_not_fatal() -> None:
+    data = {"packages": [{"name": "a/b", "version": "1.0.0"}], "dev-package-names": True}
+    assert [p.name for p in parse_installed(data, "x")] == ["a/b"]
+    assert parse_composer_lock({"packages": 1, "packages-dev": True}, "y") == []

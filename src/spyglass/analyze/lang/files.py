@@ -47,12 +47,17 @@ def load_json_object(file: FileInput) -> dict[str, Any]:
 
 
 def load_yaml_documents(file: FileInput) -> list[Any]:
-    """Every YAML document in the file (the C loader when PyYAML has it)."""
+    """Every YAML document in the file."""
+    return yaml_documents(read_text(file), file.path)
+
+
+def yaml_documents(content: str, path: str) -> list[Any]:
+    """Every YAML document in ``content`` (the C loader when PyYAML has it)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return [doc for doc in yaml.load_all(read_text(file), Loader=loader) if doc is not None]
+        return [doc for doc in yaml.load_all(content, Loader=loader) if doc is not None]
     except yaml.YAMLError as exc:
-        raise AnalyzerError(f"{file.path} is not valid YAML ({exc}); the file is skipped") from exc
+        raise AnalyzerError(f"{path} is not valid YAML ({exc}); the file is skipped") from exc
 
 
 def load_toml(file: FileInput) -> dict[str, Any]:
@@ -66,6 +71,11 @@ def load_toml(file: FileInput) -> dict[str, Any]:
 def text(value: object) -> str:
     """A string field as a stripped string; anything else (null, numbers, objects) as ``""``."""
     return value.strip() if isinstance(value, str) else ""
+
+
+def sequence(value: object) -> list[Any]:
+    """A field that should be a list; anything else as an empty one."""
+    return value if isinstance(value, list) else []
 
 
 def mapping(value: object) -> dict[str, Any]:

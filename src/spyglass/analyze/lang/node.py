@@ -15,7 +15,12 @@ from typing import ClassVar
 
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
 from spyglass.analyze.lang import npm_lock, pnpm_lock, yarn_lock
-from spyglass.analyze.lang.files import load_json_object, load_yaml_documents, read_text
+from spyglass.analyze.lang.files import (
+    load_json_object,
+    load_yaml_documents,
+    read_text,
+    yaml_documents,
+)
 from spyglass.analyze.lang.package_json import parse_package_json
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
@@ -60,8 +65,7 @@ def _yarn(file: FileInput, analyzer: str) -> list[Package]:
     content = read_text(file)
     if not yarn_lock.is_berry(content):
         return yarn_lock.parse_classic(content, file.path, analyzer)
-    file.reader.seek(0)
-    documents = load_yaml_documents(file)
+    documents = yaml_documents(content, file.path)
     if not documents or not isinstance(documents[0], dict):
         raise AnalyzerError(f"{file.path} is not a Yarn lock file; the file is skipped")
     return yarn_lock.parse_berry(documents, file.path, analyzer)

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
-from spyglass.analyze.lang.files import dedupe, dev_extra, is_dev, load_json, mapping, text
+from spyglass.analyze.lang.files import (
+    dedupe,
+    dev_extra,
+    is_dev,
+    load_json,
+    mapping,
+    sequence,
+    text,
+)
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
 
@@ -51,7 +59,7 @@ def parse_installed(
     if isinstance(data, list):
         return _packages(data, set(), path, analyzer)
     data = _object(data, path)
-    dev = {text(name) for name in data.get("dev-package-names") or ()}
+    dev = {text(name) for name in sequence(data.get("dev-package-names"))}
     return _packages(data.get("packages") or [], dev, path, analyzer)
 
 
@@ -59,8 +67,8 @@ def parse_composer_lock(
     data: dict[str, Any], path: str, analyzer: str = ComposerAnalyzer.name
 ) -> list[Package]:
     """Packages of ``composer.lock``; ``packages-dev`` are marked development-only."""
-    runtime = _packages(data.get("packages") or [], set(), path, analyzer)
-    dev_only = data.get("packages-dev") or []
+    runtime = _packages(sequence(data.get("packages")), set(), path, analyzer)
+    dev_only = sequence(data.get("packages-dev"))
     dev_names = {text(mapping(entry).get("name")) for entry in dev_only}
     return runtime + _packages(dev_only, dev_names, path, analyzer)
 

@@ -24,6 +24,7 @@ from spyglass.analyze.lang.files import (
     load_toml,
     mapping,
     read_text,
+    sequence,
     text,
 )
 from spyglass.analyze.lang.uv_lock import parse_uv_lock
@@ -71,9 +72,8 @@ def _pins(file: FileInput) -> list[Pin]:
     data = load_toml(file)
     if base == "uv.lock":
         return parse_uv_lock(data, file.path)
-    entries = [
-        mapping(e) for e in data.get("packages" if base.startswith("pylock") else "package") or []
-    ]
+    key = "packages" if base.startswith("pylock") else "package"
+    entries = [mapping(e) for e in sequence(data.get(key))]
     # pdm and pylock do not say which groups are for development (pyproject.toml does).
     poetry = base == "poetry.lock"
     return [

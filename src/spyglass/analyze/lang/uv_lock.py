@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from spyglass.analyze.lang.files import mapping, text
+from spyglass.analyze.lang.files import mapping, sequence, text
 from spyglass.errors import AnalyzerError
 
 _Key = tuple[str, str]
@@ -18,7 +18,7 @@ _Key = tuple[str, str]
 
 def parse_uv_lock(data: dict[str, Any], path: str) -> list[tuple[str, str, bool]]:
     """(name, version, development-only) of every package, the project included."""
-    packages = [mapping(p) for p in data.get("package") or []]
+    packages = [mapping(p) for p in sequence(data.get("package"))]
     roots = [p for p in packages if _is_project(p)]
     if len(roots) != 1:
         raise AnalyzerError(
@@ -41,9 +41,9 @@ def _key(pkg: dict[str, Any]) -> _Key:
 
 
 def _edges(pkg: dict[str, Any]) -> list[dict[str, Any]]:
-    deps = list(pkg.get("dependencies") or [])
+    deps = sequence(pkg.get("dependencies"))
     for extra in mapping(pkg.get("optional-dependencies")).values():
-        deps.extend(extra or [])
+        deps = deps + sequence(extra)
     return [mapping(d) for d in deps]
 
 

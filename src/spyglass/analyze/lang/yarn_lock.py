@@ -20,9 +20,9 @@ _PROTOCOL = re.compile(r"^([a-z][a-z0-9+.-]*):")
 _CLASSIC_FIELD = re.compile(r'^\s+"?(?P<key>[^\s"]+)"?\s+"?(?P<value>[^"]*)"?\s*$')
 
 
-def is_berry(text_: str) -> bool:
+def is_berry(content: str) -> bool:
     """Whether the lock file is Yarn 2+ (YAML with a ``__metadata`` section)."""
-    return re.search(r"^__metadata:", text_, re.MULTILINE) is not None
+    return re.search(r"^__metadata:", content, re.MULTILINE) is not None
 
 
 def parse_berry(documents: list[Any], path: str, analyzer: str) -> list[Package]:
