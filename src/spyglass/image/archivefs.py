@@ -172,7 +172,8 @@ class TarStore(FileStore):
         """``size`` bytes at ``offset`` of the (uncompressed) archive."""
         with self._lock:
             try:
-                self._file.seek(offset)
+                if self._file.tell() != offset:  # a gzip seek may decompress from a seek point
+                    self._file.seek(offset)
                 return bytes(self._file.read(size))
             except (OSError, EOFError, ValueError) as exc:
                 raise ArchiveError(f"cannot read {self.location}: {exc}") from exc
