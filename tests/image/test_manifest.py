@@ -240,6 +240,12 @@ def test_given_media_type_must_agree_with_the_document() -> None:
         parse_manifest_document(_manifest(), DOCKER_MANIFEST_V2)
 
 
+def test_index_served_as_a_manifest() -> None:
+    index = json.dumps({"schemaVersion": 2, "manifests": []}).encode()
+    with pytest.raises(ManifestError, match="is an index"):
+        parse_manifest_document(index, OCI_MANIFEST)
+
+
 def test_generic_content_type_falls_back_to_the_document() -> None:
     doc = parse_manifest_document(_manifest(), "application/json; charset=utf-8")
     assert doc.media_type == OCI_MANIFEST

@@ -101,6 +101,9 @@ def test_missing_local_sources(tmp_path: Path) -> None:
         open_image(f"oci:{tmp_path}/absent:tag", OPTIONS).__enter__()
     with pytest.raises(UsageError):
         open_image("  ", OPTIONS).__enter__()
+    for typo in (f"{tmp_path}/absent.tar:app:1", "./missing-layout", "image.tar"):
+        with pytest.raises(ArchiveError, match="no such file or directory"):
+            open_image(typo, OPTIONS).__enter__()
 
 
 def test_references_go_to_the_registry_and_are_closed(

@@ -134,6 +134,8 @@ def _parse_index(doc: dict[str, Any], kind: str, data: bytes) -> Index:
 
 
 def _parse_manifest(doc: dict[str, Any], kind: str, data: bytes) -> Manifest:
+    if "manifests" in doc and "config" not in doc:
+        raise ManifestError(f"the document was given as {kind} but is an index")
     config_type = doc["config"].get("mediaType") if isinstance(doc.get("config"), dict) else None
     # Docker 1.10 pushed schema 2 configs as octet-stream; those are still image configs.
     legacy = kind == DOCKER_MANIFEST_V2 and config_type == "application/octet-stream"

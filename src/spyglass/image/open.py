@@ -51,7 +51,15 @@ def _open(spec: str, options: OpenOptions) -> Image:
     local = split_existing(spec)
     if local is not None and _looks_local(spec, local[0]):
         return _open_local(local[0], local[1], options)
+    if local is None and _meant_as_path(spec):
+        raise ArchiveError(f"{spec.split(':')[0]}: no such file or directory")
     return _registry(spec, options)
+
+
+def _meant_as_path(spec: str) -> bool:
+    """``./x``, ``/x`` or ``x.tar`` that does not exist is a typo, not a registry name."""
+    head = spec.split(":")[0]
+    return spec.startswith((".", "/", "~")) or head.endswith(ARCHIVE_SUFFIXES)
 
 
 def split_existing(text: str, want_dir: bool | None = None) -> tuple[Path, str | None] | None:
