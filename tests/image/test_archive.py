@@ -95,6 +95,7 @@ def test_docker_25_form_reads_blobs_by_digest(testdata: Path) -> None:
         assert layer.descriptor.digest == digest == layer.diff_id
         assert layer.created_by == "COPY hello / # buildkit"
         assert image.reference.startswith("docker-archive:")
+        assert image.digest is None  # its index.json lists no manifests
         with image.open_layer(layer) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
             assert "hello" in [member.name for member in tar]
 
@@ -211,6 +212,7 @@ def test_built_archive_in_docker_25_form(tmp_path: Path) -> None:
     with closing(open_docker_archive(path, "app")) as image:
         assert [layer.descriptor.digest for layer in image.layers] == list(built.layer_digests)
         assert read_all(image) == list(built.layer_tars)
+        assert image.digest == built.digest  # found through index.json
 
 
 def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

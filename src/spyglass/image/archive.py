@@ -20,6 +20,7 @@ from spyglass.errors import ArchiveError, DigestMismatch, ImageError
 from spyglass.image.archivefs import TarStore
 from spyglass.image.blobstream import CHUNK, new_hasher, verifying_stream
 from spyglass.image.interface import (
+    MANIFEST_TYPES,
     OCI_LAYER,
     OCI_LAYER_GZIP,
     OCI_LAYER_ZSTD,
@@ -27,8 +28,10 @@ from spyglass.image.interface import (
     Image,
     ImageConfig,
     Layer,
+    Manifest,
 )
-from spyglass.image.manifest import parse_config
+from spyglass.image.layout import read_index
+from spyglass.image.manifest import parse_config, parse_manifest_document
 from spyglass.inventory import DiffId, Digest
 
 _BLOB_PATH = re.compile(r"^blobs/(sha256|sha512)/([a-f0-9]{64,128})$")
@@ -187,7 +190,27 @@ def docker_archive_from_store(store: TarStore, name: str | None) -> DockerArchiv
     """The image named ``name`` of an archive already indexed; the image owns the store."""
     entry = select_entry(read_entries(store), name, store.location)
     reference = f"docker-archive:{store.location}" + (f":{name}" if name else "")
-    return DockerArchiveImage(store, entry, reference)
+    image = DockerArchiveImage(store, entry, reference)
+    image.digest = _manifest_digest(store, entry.config)
+    return image
+
+
+def _manifest_digest(store: TarStore, config_path: str) -> Digest | None:
+    """Docker 25 also writes the manifests: the one whose config is ours gives the digest."""
+    named = _BLOB_PATH.match(config_path)
+    if not named or not store.exists("index.json"):
+        return None
+    config_digest = f"{named.group(1)}:{named.group(2)}"
+    try:
+        for entry in read_index(store).manifests:
+            path = "blobs/" + entry.digest.replace(":", "/")
+            if entry.media_type in MANIFEST_TYPES and store.exists(path):
+                found = parse_manifest_document(store.read_bytes(path), None)
+                if isinstance(found, Manifest) and found.config.digest == config_digest:
+                    return found.digest
+    except ImageError:
+        return None  # the digest is a convenience; manifest.json alone describes the image
+    return None
 
 
 def open_docker_archive(path: Path, name: str | None = None) -> DockerArchiveImage:
