@@ -7,6 +7,7 @@ then are that feed's rows replaced in one transaction. A failure of one feed is 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from spyglass import __version__
 from spyglass.config import data_dir
 from spyglass.errors import FeedError
 from spyglass.vulndb.feeds.interface import Feed
+from spyglass.vulndb.model import FeedData
 from spyglass.vulndb.store import VulnStore
 
 UPDATED, UNCHANGED, FAILED = "updated", "unchanged", "failed"
@@ -37,6 +39,19 @@ class UpdateResult:
     skipped: int = 0
     """Records the parser could not read (the rest were stored)."""
     error: str = ""
+
+
+def _parse(feed: Feed, path: Path, cache: Path) -> FeedData:
+    try:
+        data = feed.parse(path)
+        if data.records == 0 and data.skipped:
+            raise FeedError(f"feed {feed.name}: no record could be read ({data.skipped[0].reason})")
+    except FeedError:
+        # A downloaded copy that does not parse must not be revalidated with a 304 later.
+        if path.is_relative_to(cache):
+            shutil.rmtree(cache, ignore_errors=True)
+        raise
+    return data
 
 
 def feed_cache(feed: Feed) -> Path:
@@ -76,14 +91,13 @@ def update_feed(
 ) -> UpdateResult:
     """Fetch, parse and store one feed; a ``FeedError`` becomes a ``failed`` result."""
     report = (lambda done, total: progress(feed.name, done, total)) if progress else None
+    cache = feed_cache(feed)
     try:
-        fetched = feed.fetch(feed_cache(feed), store.fetch_state(feed.name), http, report)
+        fetched = feed.fetch(cache, store.fetch_state(feed.name), http, report)
         if fetched.path is None:
             store.mark_checked(feed.name)
             return UpdateResult(feed.name, UNCHANGED, downloaded=fetched.downloaded)
-        data = feed.parse(fetched.path)
-        if data.records == 0 and data.skipped:
-            raise FeedError(f"feed {feed.name}: no record could be read ({data.skipped[0].reason})")
+        data = _parse(feed, fetched.path, cache)
         store.replace(feed.name, data, fetched.state, fetched.source)
     except FeedError as exc:
         return UpdateResult(feed.name, FAILED, error=str(exc))

@@ -84,7 +84,7 @@ def iter_documents(path: Path) -> Iterator[tuple[str, bytes]]:
                     full = os.path.join(root, name)
                     with open(full, "rb") as fh:
                         yield os.path.relpath(full, path), fh.read()
-    elif zipfile.is_zipfile(path):
+    elif path.suffix == ".zip" or zipfile.is_zipfile(path):
         yield from _zip_members(path)
     elif path.suffix in _SUFFIXES:
         yield path.name, path.read_bytes()
