@@ -43,7 +43,10 @@ def validators_from_json(text: str | None) -> dict[str, Validator]:
 def feed_rows(name: str, data: FeedData) -> Iterator[tuple[Table, list[dict[str, Any]]]]:
     """(table, rows) for everything in ``data``; duplicate advisory ids keep the last record."""
     advisories = {a.id: a for a in data.advisories}
-    yield tables.advisory, [advisory_row(name, a) for a in advisories.values()]
+    yield (
+        tables.advisory,
+        [{**advisory_row(name, a), "seq": seq} for seq, a in enumerate(advisories.values())],
+    )
     yield tables.affected, [affected_row(name, a) for a in data.affected]
     yield tables.exploited, [{"feed": name, **e.to_dict()} for e in data.exploited]
 

@@ -174,7 +174,11 @@ class VulnStore:
     def feed_data(self, name: str) -> FeedData:
         """Everything stored for one feed (for bundles)."""
         with self.engine.connect() as conn:
-            adv = conn.execute(select(tables.advisory).where(tables.advisory.c.feed == name))
+            adv = conn.execute(
+                select(tables.advisory)
+                .where(tables.advisory.c.feed == name)
+                .order_by(tables.advisory.c.seq)
+            )
             advisories = tuple(rows.advisory(r._mapping) for r in adv)
             aff = conn.execute(
                 select(tables.affected)

@@ -30,6 +30,7 @@ advisory = Table(
     metadata,
     Column("feed", String(200), primary_key=True),
     Column("id", String(200), primary_key=True),
+    Column("seq", Integer, nullable=False),  # the feed's own order, kept for bundles
     Column("aliases", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("details", Text, nullable=False),
