@@ -116,14 +116,17 @@ def test_dpkg_validity_agrees_on_random_strings() -> None:
     texts = [t for t in texts if t.strip() == t] + ["1:-1", "a", "1-", ":1", "1:", "+1:1"]
     theirs = _run(["sh", "-c", _DPKG_VALIDATE], texts)
     disagreements = [
-        (t, want) for t, want in zip(texts, theirs, strict=True) if str(int(valid("deb", t))) != want
+        (t, want)
+        for t, want in zip(texts, theirs, strict=True)
+        if str(int(valid("deb", t))) != want
     ]
     assert disagreements == []
 
 
 def test_rpm_agrees_on_random_pairs() -> None:
     python = "/usr/bin/python3"  # rpm's bindings exist for the system Python only
-    if not os.path.exists(python) or subprocess.run([python, "-c", "import rpm"], capture_output=True).returncode != 0:
+    probe = [python, "-c", "import rpm"]
+    if not os.path.exists(python) or subprocess.run(probe, capture_output=True).returncode:
         unavailable("Debian's python3-rpm is not installed (apt-get install python3-rpm)")
     pairs = _pairs(_rpm_version, "0123456789.~^-:a")
     pairs = [(a, b) for a, b in pairs if _valid_rpm(a) and _valid_rpm(b)]
