@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from spyglass.analyze.cache import LayerCache
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.registry import select
 from spyglass.analyze.scan import scan_image
 from spyglass.errors import CorruptLayer, DigestMismatch
 from spyglass.image.interface import OCI_LAYER_GZIP
@@ -143,3 +147,22 @@ def test_zstd_and_uncompressed_layers_labelled_as_gzip() -> None:
                         compression=["zstd", "none"], layer_media_type=OCI_LAYER_GZIP)
     names = sorted(p.name for p in scan_image(built.as_image(), [Lines()]).packages)
     assert names == ["n", "z"]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("version", ["3.10.9", "3.20.3"])
+def test_alpine_minirootfs_end_to_end(testdata: Path, version: str) -> None:
+    folder = testdata / "images/alpine-minirootfs"
+    want = json.loads((folder / f"alpine-minirootfs-{version}-x86_64.packages.json").read_text())
+    rootfs = gzip.decompress((folder / f"alpine-minirootfs-{version}-x86_64.tar.gz").read_bytes())
+    image = build_image([rootfs, {"lib/apk/db/.wh.lock": b""}]).as_image("alpine:" + version)
+    cache = LayerCache()
+    inventory = scan_image(image, select(["os", "pkgdb/apk"]), cache=cache)
+    assert inventory.os is not None and (inventory.os.family, inventory.os.version) == (
+        "alpine", version)
+    assert {(p.name, p.version) for p in inventory.packages} == {
+        (p["name"], p["version"]) for p in want["packages"]}
+    assert {p.layer for p in inventory.packages} == {image.layers[0].diff_id}
+    assert all(p.purl.startswith("pkg:apk/alpine/") for p in inventory.packages)
+    again = scan_image(image, select(["os", "pkgdb/apk"]), cache=cache)
+    assert again.packages == inventory.packages and all(x.cached for x in again.layers)
