@@ -1,0 +1,145 @@
+"""OSV range evaluation: each event kind, ``0``, limits, explicit versions, bad versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from spyglass.errors import InvalidVersion
+from spyglass.match import parser_for
+from spyglass.match.ranges import Verdict, evaluate
+from spyglass.vulndb.model import AdvisoryId, Affected, Event, Range
+
+PEP440 = parser_for("pypi")
+
+
+def entry(
+    *events: tuple[str, str], versions: tuple[str, ...] = (), kind: str = "ECOSYSTEM"
+) -> Affected:
+    ranges = (Range(kind, tuple(Event(k, v) for k, v in events)),) if events else ()
+    return Affected(AdvisoryId("X-1"), "pypi", None, "pkg", ranges=ranges, versions=versions)
+
+
+@pytest.mark.parametrize(
+    ("version", "want"),
+    [
+        ("0.0.1", Verdict(True, ("1.2",))),
+        ("1.1.9", Verdict(True, ("1.2",))),
+        ("1.2", Verdict(False)),
+        ("1.2.0", Verdict(False)),  # PEP 440: 1.2 == 1.2.0
+        ("2.0", Verdict(False)),
+        ("1.2rc1", Verdict(True, ("1.2",))),  # a pre-release sorts below its release
+    ],
+)
+def test_introduced_zero_then_fixed(version: str, want: Verdict) -> None:
+    assert evaluate(version, entry(("introduced", "0"), ("fixed", "1.2")), PEP440) == want
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [("0.9", False), ("1.0", True), ("1.4", True), ("1.5", True), ("1.5.1", False)],
+)
+def test_introduced_then_last_affected(version: str, affected: bool) -> None:
+    # last_affected includes its own version (fixed does not), and names no fix
+    got = evaluate(version, entry(("introduced", "1.0"), ("last_affected", "1.5")), PEP440)
+    assert got == Verdict(affected)
+
+
+def test_last_affected_differs_from_fixed_at_the_bound() -> None:
+    assert evaluate("1.5", entry(("introduced", "0"), ("fixed", "1.5")), PEP440).affected is False
+    assert evaluate("1.5", entry(("introduced", "0"), ("last_affected", "1.5")), PEP440).affected
+
+
+def test_introduced_only_is_every_later_version_without_a_fix() -> None:
+    assert evaluate("99.0", entry(("introduced", "2.0")), PEP440) == Verdict(True)
+    assert evaluate("1.0", entry(("introduced", "2.0")), PEP440) == Verdict(False)
+
+
+def test_several_intervals_in_one_range_name_the_fix_of_the_interval_hit() -> None:
+    # Events out of order on purpose: OSV evaluates them sorted by version.
+    two = entry(("introduced", "2.0"), ("fixed", "2.5"), ("introduced", "0"), ("fixed", "1.3"))
+    assert evaluate("1.0", two, PEP440) == Verdict(True, ("1.3",))
+    assert evaluate("1.3", two, PEP440) == Verdict(False)
+    assert evaluate("2.1", two, PEP440) == Verdict(True, ("2.5",))
+    assert evaluate("3.0", two, PEP440) == Verdict(False)
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"), [("0.5", False), ("1.0", True), ("1.9", True), ("2.0", False)]
+)
+def test_limit_caps_the_range(version: str, affected: bool) -> None:
+    # e.g. a branch-limited range: introduced 1.0 with no fix, but only below the limit
+    got = evaluate(version, entry(("introduced", "1.0"), ("limit", "2.0")), PEP440)
+    assert got.affected is affected
+
+
+def test_limit_star_is_no_cap() -> None:
+    assert evaluate("9.0", entry(("introduced", "0"), ("limit", "*")), PEP440).affected
+
+
+def test_explicit_versions_list_matches_equal_versions() -> None:
+    listed = entry(versions=("1.0", "1.1", "not a version at all"))
+    assert evaluate("1.1", listed, PEP440) == Verdict(True)
+    assert evaluate("1.1.0", listed, PEP440) == Verdict(True)  # equal under PEP 440
+    assert evaluate("1.2", listed, PEP440) == Verdict(False)
+
+
+def test_versions_list_or_ranges_either_counts() -> None:
+    both = entry(("introduced", "2.0"), ("fixed", "2.1"), versions=("1.0",))
+    assert evaluate("1.0", both, PEP440).affected
+    assert evaluate("2.0.5", both, PEP440) == Verdict(True, ("2.1",))
+
+
+def test_unparseable_installed_version_raises() -> None:
+    with pytest.raises(InvalidVersion):
+        evaluate("not-a-version!", entry(("introduced", "0"), ("fixed", "1.0")), PEP440)
+
+
+def test_unparseable_event_raises_unless_something_else_says_affected() -> None:
+    bad = entry(("introduced", "0"), ("fixed", "bogus version"))
+    with pytest.raises(InvalidVersion):
+        evaluate("1.0", bad, PEP440)
+    listed = entry(("introduced", "0"), ("fixed", "bogus version"), versions=("1.0",))
+    assert evaluate("1.0", listed, PEP440).affected
+
+
+def test_semver_ranges_use_the_ecosystems_semver_rules() -> None:
+    semver = Affected(
+        AdvisoryId("GO-1"),
+        "golang",
+        None,
+        "m",
+        ranges=(Range("SEMVER", (Event("introduced", "0"), Event("fixed", "1.2.3-rc.1"))),),
+    )
+    golang = parser_for("golang")
+    assert evaluate("v1.2.3-beta.2", semver, golang) == Verdict(True, ("1.2.3-rc.1",))
+    assert evaluate("v1.2.3", semver, golang) == Verdict(False)
+
+
+def test_git_ranges_are_not_evaluated() -> None:
+    git = Affected(
+        AdvisoryId("X"), "pypi", None, "p", ranges=(Range("GIT", (Event("introduced", "0"),)),)
+    )
+    assert evaluate("1.0", git, PEP440) == Verdict(False)
+
+
+def test_dpkg_and_apk_ranges() -> None:
+    deb = Affected(
+        AdvisoryId("CVE-1"),
+        "deb",
+        "debian:12",
+        "openssl",
+        ranges=(
+            Range("ECOSYSTEM", (Event("introduced", "0"), Event("fixed", "3.0.11-1~deb12u2"))),
+        ),
+    )
+    assert evaluate("3.0.11-1~deb12u1", deb, parser_for("deb")).affected
+    assert not evaluate("3.0.11-1~deb12u2", deb, parser_for("deb")).affected
+    apk = Affected(
+        AdvisoryId("CVE-2"),
+        "apk",
+        "alpine:3.10",
+        "busybox",
+        ranges=(Range("ECOSYSTEM", (Event("introduced", "0"), Event("fixed", "1.30.1-r2"))),),
+    )
+    assert evaluate("1.30.1-r1", apk, parser_for("apk")).affected
+    assert not evaluate("1.30.1-r5", apk, parser_for("apk")).affected
