@@ -94,8 +94,12 @@ def key(text: str) -> Key:
     """Sort key of a valid apk version; raises ``InvalidVersion`` for one apk-tools rejects."""
     result = tokens(text)
     if result[-1] == INVALID:
-        raise invalid(KIND, text, "apk-tools does not accept it (expected digits{.digits}"
-                      "[letter]{_suffix[N]}[~hash][-rN])")
+        raise invalid(
+            KIND,
+            text,
+            "apk-tools does not accept it (expected digits{.digits}"
+            "[letter]{_suffix[N]}[~hash][-rN])",
+        )
     return result
 
 

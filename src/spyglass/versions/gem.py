@@ -31,9 +31,7 @@ def canonical_segments(text: str) -> list[int | str]:
     if match is None:
         raise invalid(KIND, text, "Gem::Version does not accept it (Malformed version number)")
     version = (match.group(1) or "0").replace("-", ".pre.")
-    segments: list[int | str] = [
-        int(s) if s.isdigit() else s for s in _SEGMENT.findall(version)
-    ]
+    segments: list[int | str] = [int(s) if s.isdigit() else s for s in _SEGMENT.findall(version)]
     first_string = next((i for i, s in enumerate(segments) if isinstance(s, str)), len(segments))
     parts = [segments[:first_string], segments[first_string:]]
     for part in parts:

@@ -280,5 +280,3 @@ def key(text: str) -> Key:
 def valid(text: str) -> bool:
     """True for any non-empty version of at most 256 characters (Maven parses anything)."""
     return 0 < len(text) <= MAX_LENGTH
-
-
