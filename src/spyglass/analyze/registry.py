@@ -10,11 +10,14 @@ from collections.abc import Iterable, Sequence
 
 from spyglass.analyze.interface import Analyzer
 from spyglass.analyze.lang.dotnet import DotnetAnalyzer
+from spyglass.analyze.lang.gobinary import GoBinaryAnalyzer
+from spyglass.analyze.lang.java import JavaAnalyzer
 from spyglass.analyze.lang.node import NodeAnalyzer
 from spyglass.analyze.lang.php import ComposerAnalyzer
 from spyglass.analyze.lang.python import PythonAnalyzer
 from spyglass.analyze.lang.python_lock import PythonLockAnalyzer
 from spyglass.analyze.lang.ruby import RubyAnalyzer
+from spyglass.analyze.lang.rust import RustAnalyzer
 from spyglass.analyze.os.release import OSReleaseAnalyzer
 from spyglass.analyze.pkgdb.apk import ApkAnalyzer
 from spyglass.analyze.pkgdb.dpkg import DpkgAnalyzer
@@ -23,11 +26,14 @@ from spyglass.errors import UsageError
 
 ANALYZERS: tuple[type[Analyzer], ...] = (
     DotnetAnalyzer,
+    GoBinaryAnalyzer,
+    JavaAnalyzer,
     NodeAnalyzer,
     ComposerAnalyzer,
     PythonAnalyzer,
     PythonLockAnalyzer,
     RubyAnalyzer,
+    RustAnalyzer,
     OSReleaseAnalyzer,
     ApkAnalyzer,
     DpkgAnalyzer,
