@@ -62,12 +62,20 @@ def fetch_targets(
         got, validator = _download(client, target, cache / target.filename, old, progress)
         validators[target.source] = validator
         changed, downloaded = changed or got > 0, downloaded + got
+    _drop_others(cache, {t.filename for t in targets})
     path = cache / targets[0].filename if len(targets) == 1 else cache
     content_hash = _hash_files(cache, targets)
     state = FetchState(feed.version, validators, content_hash)
     if not reparse and (not changed or content_hash == previous.content_hash):
         return Fetched(None, state, feed.source, downloaded)
     return Fetched(path, state, feed.source, downloaded)
+
+
+def _drop_others(cache: Path, keep: set[str]) -> None:
+    # A release dropped from the configuration must not linger in the folder that is parsed.
+    for item in cache.iterdir():
+        if item.is_file() and item.name not in keep:
+            item.unlink()
 
 
 def _local(feed: Feed, path: Path, previous: FetchState) -> Fetched:
