@@ -1,0 +1,1 @@
+"""Feed plugins: the seam (``interface``), one module per source, and the list (``registry``)."""
