@@ -1,0 +1,1 @@
+"""Background work on Huey: scan an image, requeue lost entries, purge finished ones."""

@@ -1,0 +1,1 @@
+"""Persistence for the service: SQLAlchemy 2 models, engine set-up and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the service tables; run through ``spyglass.store.schema``."""
