@@ -8,12 +8,13 @@ them (apk-tools, x/mod) the module's lenient comparison or the test restates the
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
 
 from spyglass.errors import InvalidVersion
-from spyglass.versions import apk, compare, golang, npm, rpm, valid
+from spyglass.versions import apk, compare, golang, npm, npm_range, rpm, valid
 from tests.versions.vectors import ordered, params
 
 pytestmark = pytest.mark.realdata
@@ -104,7 +105,7 @@ def test_npm_order(testdata: Path, row: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("row", params("npm-semver-valid.tsv"))
 def test_npm_valid_versions(testdata: Path, row: tuple[str, ...]) -> None:
     version, major, minor, patch, pre, _build = row
-    want_pre = tuple(str(i) for i in __import__("json").loads(pre))
+    want_pre = tuple(str(i) for i in json.loads(pre))
     assert npm.parts(version) == (int(major), int(minor), int(patch), want_pre)
 
 
@@ -149,3 +150,30 @@ def test_packagist(testdata: Path, row: tuple[str, ...]) -> None:
             compare("composer", a, b)
         return
     assert compare("composer", a, b) == _sign(expected)
+
+
+def _js_truthy(value: object) -> bool:
+    return value not in (None, False, 0, "")
+
+
+def _npm_options(column: str) -> tuple[bool, bool]:
+    """(loose, includePrerelease) from the fixture's options column, read as node-semver does
+    (``true`` alone means loose; any JavaScript-truthy ``loose`` value turns it on)."""
+    if not column:
+        return False, False
+    options = json.loads(column)
+    if not isinstance(options, dict):
+        return bool(options), False
+    return _js_truthy(options.get("loose")), _js_truthy(options.get("includePrerelease"))
+
+
+@pytest.mark.parametrize(
+    "row", params("npm-semver-range-include.tsv") + params("npm-semver-range-exclude.tsv")
+)
+def test_npm_ranges(testdata: Path, row: tuple[str, ...]) -> None:
+    range_, version, expected = row[:3]
+    loose, include_prerelease = _npm_options(row[3] if len(row) > 3 else "")
+    # the fixture file writes node-semver's literal tab in "<\t2.0.0" as the two characters \t
+    range_ = range_.replace("\\t", "\t")
+    got = npm_range.satisfies(range_, version, loose=loose, include_prerelease=include_prerelease)
+    assert got is (expected == "true")
