@@ -81,7 +81,11 @@ def test_minirootfs_findings_follow_from_secfixes(
     assert inventory.os is not None and inventory.os.version == "3.10.9"
     fixes = secfixes(testdata)
     # the secdb does name packages of this image (busybox, musl, openssl)...
-    assert {p.source_name for p in inventory.packages} & set(fixes) >= {"busybox", "musl", "openssl"}
+    assert {p.source_name for p in inventory.packages} & set(fixes) >= {
+        "busybox",
+        "musl",
+        "openssl",
+    }
     result = match(inventory, store)
     found = {(f.package.name, f.id) for f in result.findings}
     # ...and 3.10.9 was released after every fix in this snapshot, so nothing is left.
@@ -99,9 +103,13 @@ def test_older_versions_of_the_same_packages_give_exactly_the_later_fixes(
         listed = [v for v, _ in fixes.get(origin, ())]
         return min(listed, key=lambda v: versions.parse("apk", v)) if listed else current
 
-    older = replace(inventory, packages=tuple(
-        replace(p, version=oldest(p.source_name or p.name, p.version)) for p in inventory.packages
-    ))
+    older = replace(
+        inventory,
+        packages=tuple(
+            replace(p, version=oldest(p.source_name or p.name, p.version))
+            for p in inventory.packages
+        ),
+    )
     want = expected(older, fixes)
     assert {"busybox", "ssl_client", "libcrypto1.1", "libssl1.1", "musl", "musl-utils"} == {
         name for name, _ in want
@@ -111,6 +119,9 @@ def test_older_versions_of_the_same_packages_give_exactly_the_later_fixes(
     for finding in result.findings:
         assert finding.matched_name == (finding.package.source_name or finding.package.name)
         assert finding.state == "fixed" and finding.fixed_versions
-        assert all(versions.compare("apk", finding.installed_version, v) < 0 for v in finding.fixed_versions)
+        assert all(
+            versions.compare("apk", finding.installed_version, v) < 0
+            for v in finding.fixed_versions
+        )
         assert finding.package.layer == inventory.layers[0].diff_id
         assert finding.url.startswith("https://security.alpinelinux.org/vuln/CVE-")

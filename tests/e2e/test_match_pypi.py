@@ -59,8 +59,16 @@ def site_packages(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         if got.returncode != 0:
             unavailable(f"pip could not download from PyPI: {got.stderr.strip()[-300:]}")
     target = tmp_path_factory.mktemp("site-packages")
-    got = _pip("install", "--no-deps", "--no-index", "--find-links", str(wheels),
-               "--target", str(target), *PINNED)
+    got = _pip(
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--find-links",
+        str(wheels),
+        "--target",
+        str(target),
+        *PINNED,
+    )
     assert got.returncode == 0, got.stderr
     return target
 
@@ -152,11 +160,15 @@ def test_pinned_releases_get_exactly_the_advisories_whose_ranges_hold(
     for finding in result.findings:
         got.setdefault(pep503(finding.package.name), []).extend(finding.records)
     want = {name: expected_ids(testdata, name, v) for name, v in installed.items()}
-    assert {n: sorted(ids) for n, ids in got.items()} == {n: sorted(i) for n, i in want.items() if i}
+    assert {n: sorted(ids) for n, ids in got.items()} == {
+        n: sorted(i) for n, i in want.items() if i
+    }
     assert sum(len(ids) for ids in want.values()) >= 10  # the pins are old enough to matter
 
 
-def test_findings_carry_package_location_fix_and_ids(inventory: Inventory, store: VulnStore) -> None:
+def test_findings_carry_package_location_fix_and_ids(
+    inventory: Inventory, store: VulnStore
+) -> None:
     findings = match(inventory, store).findings
     jinja = [f for f in findings if f.package.name == "Jinja2"]
     assert jinja, "Jinja2 2.10 has known advisories (e.g. CVE-2019-10906)"

@@ -1,4 +1,4 @@
-"""The ``spyglass`` command: ``scan`` today; ``db``, ``serve`` and ``worker`` as they land.
+"""The ``spyglass`` command: ``scan`` and ``db``; ``serve`` and ``worker`` as they land.
 
 Every command turns errors from the tree in ``spyglass.errors`` into one message on stderr and
 the exit code from ``exitcodes`` - a traceback is a bug.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
+from spyglass.cli import db
 from spyglass.cli.exitcodes import ExitCode, exit_code_for
 from spyglass.errors import SpyglassError
 
@@ -24,12 +25,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(db.app, name="db")
 stderr = Console(stderr=True)
 
 T = TypeVar("T")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """What ``scan`` prints."""
 
     table = "table"
@@ -51,20 +53,43 @@ def _csv(values: list[str] | None) -> list[str]:
 
 @app.command()
 def scan(
-    image: Annotated[str, typer.Argument(help="alpine:3.19, docker-archive:PATH[:NAME:TAG], "
-                                         "oci:DIR[:TAG], oci-archive:PATH[:TAG], or PATH.tar")],
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="alpine:3.19, docker-archive:PATH[:NAME:TAG], "
+            "oci:DIR[:TAG], oci-archive:PATH[:TAG], or PATH.tar"
+        ),
+    ],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
-    platform: Annotated[str, typer.Option(help="os/arch[/variant] to pick from an index")] = "linux/amd64",
+    platform: Annotated[
+        str, typer.Option(help="os/arch[/variant] to pick from an index")
+    ] = "linux/amd64",
     insecure_registry: Annotated[
         list[str] | None, typer.Option(help="HOST[:PORT] that may be reached over plain HTTP")
     ] = None,
-    analyzers: Annotated[list[str] | None, typer.Option(help="only these analyzers or groups")] = None,
-    skip_analyzers: Annotated[list[str] | None, typer.Option(help="not these analyzers or groups")] = None,
-    no_cache: Annotated[bool, typer.Option(help="read every layer, ignoring the layer cache")] = False,
+    analyzers: Annotated[
+        list[str] | None, typer.Option(help="only these analyzers or groups")
+    ] = None,
+    skip_analyzers: Annotated[
+        list[str] | None, typer.Option(help="not these analyzers or groups")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option(help="read every layer, ignoring the layer cache")
+    ] = False,
     username: Annotated[str | None, typer.Option(envvar="SPYGLASS_USERNAME")] = None,
     password: Annotated[str | None, typer.Option(envvar="SPYGLASS_PASSWORD")] = None,
+    severity: Annotated[
+        list[str] | None,
+        typer.Option(help="only findings of these severities, e.g. HIGH,CRITICAL"),
+    ] = None,
+    ignore_unfixed: Annotated[
+        bool, typer.Option(help="leave out findings that have no fixed version yet")
+    ] = False,
+    exit_code: Annotated[
+        int, typer.Option(min=0, max=255, help="exit with N when findings remain after filters")
+    ] = 0,
 ) -> None:
-    """List what is inside an image."""
+    """List what is inside an image and the vulnerabilities that affect it."""
     from spyglass.cli.scan import ScanRequest, run_scan
 
     request = ScanRequest(
@@ -77,6 +102,9 @@ def scan(
         use_cache=not no_cache,
         username=username,
         password=password,
+        severities=tuple(_csv(severity)),
+        ignore_unfixed=ignore_unfixed,
+        exit_code=exit_code,
     )
     code = run_reporting_errors(lambda: run_scan(request, stderr))
     raise typer.Exit(code)

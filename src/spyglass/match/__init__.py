@@ -171,7 +171,8 @@ def match(
         notes.extend(more)
         findings.extend(findings_for(lookup, hits, parse))
     findings.sort(key=_order)
-    return MatchResult(tuple(findings), tuple(notes), len(lookups))
+    feeds = tuple((f.name, f.refreshed_at) for f in store.feeds())
+    return MatchResult(tuple(findings), tuple(notes), len(lookups), feeds)
 
 
 def match_inventory(inventory: Inventory, store: VulnStore) -> list[Finding]:

@@ -8,7 +8,7 @@ detected distro, is reported, never guessed at. Both have a JSON form for report
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from spyglass.inventory import Package
@@ -98,5 +98,5 @@ class MatchResult:
     notes: tuple[MatchNote, ...] = ()
     packages: int = 0
     """How many packages were looked up."""
-    feeds: tuple[str, ...] = field(default=())
-    """The feeds the store held when the match ran."""
+    feeds: tuple[tuple[str, str | None], ...] = ()
+    """(name, last refreshed) of every feed the store held: what the findings are based on."""

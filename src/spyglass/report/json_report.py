@@ -15,7 +15,18 @@ Version 1 layout::
                    "path", "layer", "analyzer", "extra"}],
      "secrets": [{"rule_id", "title", "severity", "path", "line", "match", "layer"}],
      "unknowns": [{"path", "reason", "analyzer", "layer"}],
-     "analyzers": [{"name", "version"}]}
+     "analyzers": [{"name", "version"}],
+     "vulnerability_data": {"feeds": [{"name", "refreshed_at"}]} | null,
+     "findings": [{"id", "aliases", "records", "feeds", "package": {"name", "version",
+                   "ecosystem", "purl", "path", "layer", "source_name"}, "installed_version",
+                   "fixed_versions", "state", "severity", "severity_source", "cvss_score",
+                   "cvss_vector", "cvss_version", "known_exploited", "title", "url",
+                   "matched_name"}],
+     "match_notes": [{"package": {...as in findings}, "advisory_id", "reason"}]}
+
+``vulnerability_data`` is ``null`` when the store held no data (the image was not matched;
+``findings`` is then empty, which does not mean "no vulnerabilities"). The last three keys
+were added within version 1: documents without them are still version 1.
 """
 
 from __future__ import annotations
@@ -25,19 +36,36 @@ from importlib import resources
 from typing import Any
 
 from spyglass.inventory import Inventory
+from spyglass.match.interface import MatchResult
 
 SCHEMA_NAME = "spyglass/scan-report"
 SCHEMA_VERSION = 1
 
 
-def report_document(inventory: Inventory) -> dict[str, Any]:
-    """The JSON document for one scanned image."""
-    return {"schema": SCHEMA_NAME, "schema_version": SCHEMA_VERSION, **inventory.to_dict()}
+def _vulnerabilities(result: MatchResult | None) -> dict[str, Any]:
+    if result is None:
+        return {"vulnerability_data": None, "findings": [], "match_notes": []}
+    feeds = [{"name": name, "refreshed_at": when} for name, when in result.feeds]
+    return {
+        "vulnerability_data": {"feeds": feeds},
+        "findings": [f.to_dict() for f in result.findings],
+        "match_notes": [n.to_dict() for n in result.notes],
+    }
 
 
-def render_json(inventory: Inventory) -> str:
+def report_document(inventory: Inventory, result: MatchResult | None = None) -> dict[str, Any]:
+    """The JSON document for one scanned image and, when it was matched, its findings."""
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": SCHEMA_VERSION,
+        **inventory.to_dict(),
+        **_vulnerabilities(result),
+    }
+
+
+def render_json(inventory: Inventory, result: MatchResult | None = None) -> str:
     """The report as indented JSON text."""
-    return json.dumps(report_document(inventory), indent=2, sort_keys=False)
+    return json.dumps(report_document(inventory, result), indent=2, sort_keys=False)
 
 
 def json_schema() -> dict[str, Any]:

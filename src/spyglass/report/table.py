@@ -1,4 +1,5 @@
-"""The human report of ``spyglass scan``: a summary, the packages, and what could not be read."""
+"""The human report of ``spyglass scan``: a summary, the packages, the vulnerabilities found in
+them, and what could not be read or compared."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from rich.console import Console
 from rich.table import Table
 
 from spyglass.inventory import Inventory, Package
+from spyglass.match.interface import Finding, MatchResult
+
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
 def _short(digest: str | None) -> str:
@@ -34,8 +38,49 @@ def _packages_table(inventory: Inventory) -> Table:
     return table
 
 
-def render_table(inventory: Inventory, console: Console) -> None:
-    """Print the report for one image."""
+def _fix(finding: Finding) -> str:
+    if finding.fixed_versions:
+        return ", ".join(finding.fixed_versions)
+    return {"unfixed": "no fix yet", "will-not-fix": "will not fix"}.get(
+        finding.state, finding.state
+    )
+
+
+def _findings_table(findings: tuple[Finding, ...]) -> Table:
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in _SEVERITY_STYLE}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    title = f"{len(findings)} vulnerabilities" + (f" ({summary})" if summary else "")
+    table = Table(title=title, title_justify="left")
+    for column in ("Package", "Installed", "Vulnerability", "Severity", "Fixed in", "Title"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        style = _SEVERITY_STYLE.get(f.severity, "")
+        severity = f"[{style}]{f.severity.upper()}[/{style}]" if style else f.severity.upper()
+        exploited = " [bold red](exploited)[/bold red]" if f.known_exploited else ""
+        table.add_row(
+            f.package.name, f.installed_version, f.id + exploited, severity, _fix(f), f.title
+        )
+    return table
+
+
+def _vulnerabilities(result: MatchResult | None, console: Console) -> None:
+    if result is None:
+        return  # the scan said on stderr that there is no data; packages were listed
+    if result.findings:
+        console.print(_findings_table(result.findings))
+    else:
+        console.print("[green]no vulnerabilities found[/green]")
+    for note in result.notes:
+        about = f" ({note.advisory_id})" if note.advisory_id else ""
+        console.print(
+            f"[yellow]could not match[/yellow] {note.package.name} {note.package.version}"
+            f"{about}: {note.reason}",
+            highlight=False,
+        )
+
+
+def render_table(inventory: Inventory, console: Console, result: MatchResult | None = None) -> None:
+    """Print the report for one image (findings when it was matched)."""
     os_text = f"{inventory.os.family} {inventory.os.version}".strip() if inventory.os else "unknown"
     cached = sum(1 for layer in inventory.layers if layer.cached)
     console.print(f"[bold]{inventory.reference}[/bold]")
@@ -54,3 +99,4 @@ def render_table(inventory: Inventory, console: Console) -> None:
     for unknown in inventory.unknowns:
         where = f" ({unknown.analyzer})" if unknown.analyzer else ""
         console.print(f"[yellow]could not read[/yellow] {unknown.path}{where}: {unknown.reason}")
+    _vulnerabilities(result, console)
