@@ -29,7 +29,9 @@ from spyglass.vulndb.store import VulnStore
 from spyglass.vulndb.update import FAILED, FeedProgress, UpdateResult
 
 app = typer.Typer(
-    name="db", help="Vulnerability data: update, status, export, import.", no_args_is_help=True
+    name="db",
+    help="Vulnerability data: update, status, export, import; schema upgrade.",
+    no_args_is_help=True,
 )
 stdout = Console()
 stderr = Console(stderr=True)
@@ -177,3 +179,11 @@ def import_command(
             stdout.print(f"{name}: imported {records} records", highlight=False)
 
     _reporting(run)
+
+
+@app.command("upgrade")
+def upgrade_command() -> None:
+    """Apply the service's schema migrations; run it after installing a new Spyglass."""
+    from spyglass.cli.service import upgrade
+
+    upgrade()
