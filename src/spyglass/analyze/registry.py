@@ -22,6 +22,7 @@ from spyglass.analyze.os.release import OSReleaseAnalyzer
 from spyglass.analyze.pkgdb.apk import ApkAnalyzer
 from spyglass.analyze.pkgdb.dpkg import DpkgAnalyzer
 from spyglass.analyze.pkgdb.rpm.analyzer import RpmAnalyzer
+from spyglass.analyze.secrets.analyzer import SecretsAnalyzer
 from spyglass.errors import UsageError
 
 ANALYZERS: tuple[type[Analyzer], ...] = (
@@ -38,6 +39,7 @@ ANALYZERS: tuple[type[Analyzer], ...] = (
     ApkAnalyzer,
     DpkgAnalyzer,
     RpmAnalyzer,
+    SecretsAnalyzer,
 )
 
 
