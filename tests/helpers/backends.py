@@ -27,6 +27,7 @@ PG_ADMIN_URL = os.environ.get("SPYGLASS_TEST_PG", "postgresql://postgres@127.0.0
 REDIS_URL = os.environ.get("SPYGLASS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SERVICE_TABLES = ("finding_events", "findings", "inventories", "queue_entries", "tags", "scans",
                   "images", "repositories", "registries", "api_tokens")
+VULN_TABLES = ("vuln_affected", "vuln_advisory", "vuln_exploited", "vuln_feed")
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ def _flush_redis(queue_name: str) -> None:
 
 
 def truncate(db: Database) -> None:
-    """Empty every service table (tests share one database per backend and session)."""
+    """Empty every table (tests share one database per backend and session)."""
     with db.engine.begin() as conn:
-        for table in SERVICE_TABLES:
+        for table in SERVICE_TABLES + VULN_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
 
 

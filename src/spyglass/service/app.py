@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def _status_for(exc: SpyglassError) -> int:
     if isinstance(exc, UsageError | ImageError):
-        return status.HTTP_422_UNPROCESSABLE_ENTITY
+        return 422
     if isinstance(exc, DataError):
         return status.HTTP_503_SERVICE_UNAVAILABLE
     return status.HTTP_500_INTERNAL_SERVER_ERROR

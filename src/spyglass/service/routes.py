@@ -60,7 +60,7 @@ def _registry_id(request: Request, name: str | None) -> int | None:
     with runtime_of(request).db.transaction() as session:
         found = session.scalars(select(Registry.id).where(Registry.name == name)).first()
     if found is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             f"no registry named {name!r}; list them with GET /api/v1/registries")
     return found
 
