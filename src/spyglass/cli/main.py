@@ -1,4 +1,4 @@
-"""The ``spyglass`` command: ``scan`` and ``db``; ``serve`` and ``worker`` as they land.
+"""The ``spyglass`` command: ``scan``, ``db``, ``serve``, ``worker`` and ``token``.
 
 Every command turns errors from the tree in ``spyglass.errors`` into one message on stderr and
 the exit code from ``exitcodes`` - a traceback is a bug.
@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from spyglass.cli import db
+from spyglass.cli import db, service
 from spyglass.cli.exitcodes import ExitCode, exit_code_for
 from spyglass.errors import SpyglassError
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+service.register(app)  # serve, worker, token
 stderr = Console(stderr=True)
 
 T = TypeVar("T")
