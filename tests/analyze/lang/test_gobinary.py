@@ -162,6 +162,19 @@ def test_damaged_files_never_crash() -> None:
             GoBinaryAnalyzer().analyze(_file(elf[:cut]))
 
 
+def test_local_directory_replacement_keeps_the_module_path_without_version() -> None:
+    info = parse_modinfo(
+        "go1.21.5",
+        "mod\texample.com/a\tv1.0.0\t\n"
+        "dep\tgithub.com/x/y\tv1.2.0\th1:a=\n=>\t../y-fork\t\t\n"
+        "dep\tgithub.com/x/z\tv0.1.0\th1:b=\n",
+    )
+    assert [(d.path, d.version) for d in info.deps] == [
+        ("github.com/x/y", ""),
+        ("github.com/x/z", "v0.1.0"),
+    ]
+
+
 def test_devel_main_module_uses_ldflags_version_else_empty() -> None:
     info = parse_modinfo(
         "go1.21.5", 'mod\texample.com/a\t(devel)\t\nbuild\t-ldflags="-X main.version=1.4.0"\n'

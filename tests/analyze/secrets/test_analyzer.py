@@ -12,7 +12,7 @@ from rich.console import Console
 
 from spyglass.analyze.interface import FileInput
 from spyglass.analyze.secrets.analyzer import MAX_FILE, SecretsAnalyzer, redact
-from spyglass.inventory import Inventory
+from spyglass.inventory import Inventory, Secret
 from spyglass.report.json_report import render_json
 from spyglass.report.table import render_table
 from tests.analyze.secrets.test_rules import GH_BODY, PASSWORD, POSITIVES, _j, _pem
@@ -105,7 +105,7 @@ def test_redact(secret: str, shown: str) -> None:
 
 def _inventory() -> tuple[Inventory, list[str]]:
     """An inventory holding one finding of every positive rule case, and the secrets."""
-    secrets = []
+    secrets: list[Secret] = []
     for _rule, path, content, _secret, _line in POSITIVES:
         data = content.encode()
         result = SecretsAnalyzer().analyze(FileInput(path, len(data), 0o600, io.BytesIO(data)))

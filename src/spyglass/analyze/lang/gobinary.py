@@ -148,11 +148,19 @@ def parse_modinfo(go_version: str, modinfo: str) -> BuildInfo:
         elif kind == "dep":
             deps.append(Module(fields[0], _field(fields, 1)))
         elif kind == "=>" and last == "dep" and fields[0]:
-            deps[-1] = Module(fields[0], _field(fields, 1))  # the replacement is what was built
+            deps[-1] = _replaced(deps[-1], Module(fields[0], _field(fields, 1)))
         elif kind == "build":
             settings.append(_setting(rest))
         last = kind
     return BuildInfo(go_version, main, tuple(deps), tuple(settings))
+
+
+def _replaced(original: Module, replacement: Module) -> Module:
+    """What was built: the replacement module, or for a local directory (``=> ../fork``, no
+    version) the original module path with an unknown version."""
+    if replacement.path.startswith((".", "/")) or not replacement.version:
+        return Module(original.path, "")
+    return replacement
 
 
 def _field(fields: list[str], index: int) -> str:
