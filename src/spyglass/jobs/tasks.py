@@ -22,8 +22,6 @@ from spyglass.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
-SCAN_TASK = "spyglass.scan_entry"
-PURGE_TASK = "spyglass.purge_queue"
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -40,8 +38,8 @@ class Jobs:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.huey = make_huey(runtime.settings)
-        self._scan = self.huey.task(name=SCAN_TASK)(self._run_scan)
-        self.huey.periodic_task(crontab(minute="*/10"), name=PURGE_TASK)(self.purge)
+        self._scan = self.huey.task(name="scan_entry")(self._run_scan)
+        self.huey.periodic_task(crontab(minute="*/10"), name="purge_queue")(self.purge)
 
     def _run_scan(self, entry_id: int) -> None:
         outcome = scan_entry(self.runtime, entry_id)
