@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from spyglass.errors import InvalidVersion
 from spyglass.match import parser_for
@@ -143,3 +145,38 @@ def test_dpkg_and_apk_ranges() -> None:
     )
     assert evaluate("1.30.1-r1", apk, parser_for("apk")).affected
     assert not evaluate("1.30.1-r5", apk, parser_for("apk")).affected
+
+
+# The OSV schema's reference evaluation, written as plainly as the spec states it, on integer
+# versions: the compiled, early-exit evaluation must agree with it on any events.
+_KINDS = st.sampled_from(["introduced", "fixed", "last_affected", "limit"])
+_EVENTS = st.lists(st.tuples(_KINDS, st.integers(0, 12)), min_size=1, max_size=6)
+
+
+def _spec(version: int, events: list[tuple[str, int]]) -> bool:
+    ordered = sorted(events, key=lambda e: e[1])  # "0" is the smallest integer here anyway
+    limits = [v for k, v in ordered if k == "limit"]
+    if limits and not any(version < v for v in limits):
+        return False
+    affected = False
+    for kind, bound in ordered:
+        if kind == "introduced" and version >= bound:
+            affected = True
+        elif (kind == "fixed" and version >= bound) or (
+            kind == "last_affected" and version > bound
+        ):
+            affected = False
+    return affected
+
+
+@given(version=st.integers(0, 13), events=_EVENTS)
+def test_evaluation_agrees_with_the_spec_algorithm(
+    version: int, events: list[tuple[str, int]]
+) -> None:
+    # Ties (equal versions) are left to the source's order in both, so sort them apart first.
+    assume(len({v for _, v in events}) == len(events))
+    got = evaluate(str(version), entry(*((k, str(v)) for k, v in events)), PEP440)
+    assert got.affected is _spec(version, events)
+    if got.fixed:
+        fix = int(got.fixed[0])
+        assert fix > version and ("fixed", fix) in events

@@ -12,36 +12,42 @@ unparseable version, no detected distro) becomes a :class:`MatchNote`, never a g
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
+from functools import cache
 
 from spyglass import versions
-from spyglass.errors import InvalidVersion, SpyglassError, UsageError
+from spyglass.errors import InvalidVersion, UsageError
 from spyglass.inventory import Inventory
+from spyglass.match import candidates
+from spyglass.match.candidates import CandidateCache, Entry, Found
 from spyglass.match.interface import Finding, MatchNote, MatchResult
 from spyglass.match.language import is_language_package, language_lookup
 from spyglass.match.lookup import Lookup
-from spyglass.match.merge import Hit, build_finding, group_hits
+from spyglass.match.merge import Hit, build_finding, group_hits, memoised_facts
 from spyglass.match.os import is_os_package, os_lookup
-from spyglass.match.ranges import Parse, evaluate
+from spyglass.match.ranges import Parse, evaluate_compiled
+from spyglass.versions import Key
 from spyglass.vulndb.model import NOT_AFFECTED, SEVERITIES
-from spyglass.vulndb.store import Candidate, VulnStore
+from spyglass.vulndb.store import VulnStore
 
-__all__ = ["Finding", "MatchNote", "MatchResult", "match", "match_inventory"]
+__all__ = ["CandidateCache", "Finding", "MatchNote", "MatchResult", "match", "match_inventory"]
 
-Found = dict[tuple[str, str | None, str], list["Candidate"]]
-"""Store candidates keyed by (ecosystem, distro, name)."""
 
 ParserFor = Callable[[str], Parse]
 """A version kind to its parse function."""
 
 
+@cache
 def parser_for(kind: str) -> Parse:
-    """The parse function of one version kind; ``UsageError`` when there is none."""
+    """The parse function of one version kind (to its sort key); ``UsageError`` if there is none."""
     if kind not in versions.KINDS:
         raise UsageError(f"no version comparison for {kind!r}")
-    return partial(versions.parse, kind)  # versions.parse memoises: bounds repeat a lot
+    parse = versions.parse  # memoised there: advisories repeat the same bounds
+
+    def key(text: str) -> Key:
+        return parse(kind, text).key  # plain tuples compare in C
+
+    return key
 
 
 def plan(inventory: Inventory) -> tuple[list[Lookup], list[MatchNote]]:
@@ -65,47 +71,34 @@ def plan(inventory: Inventory) -> tuple[list[Lookup], list[MatchNote]]:
     return lookups, notes
 
 
-def fetch_candidates(store: VulnStore, lookups: Sequence[Lookup]) -> Found:
-    """One store query per (ecosystem, distro): candidates keyed by (ecosystem, distro, name)."""
-    wanted: dict[tuple[str, str | None], set[str]] = defaultdict(set)
-    for lookup in lookups:
-        wanted[(lookup.ecosystem, lookup.distro)].update(lookup.names)
-    found: Found = defaultdict(list)
-    for (ecosystem, distro), names in wanted.items():
-        for cand in store.candidates(ecosystem, distro, names):
-            found[(ecosystem, distro, cand.affected.name)].append(cand)
-    return found
-
-
-def _candidates_of(lookup: Lookup, found: Found) -> list[Candidate]:
+def _entries_of(lookup: Lookup, found: Found) -> list[Entry]:
     return [
-        c for name in lookup.names for c in found.get((lookup.ecosystem, lookup.distro, name), ())
+        e for name in lookup.names for e in found.get((lookup.ecosystem, lookup.distro, name), ())
     ]
 
 
-def _cleared(candidates: Iterable[Candidate]) -> set[str]:
-    """Ids a distro says this package was never affected by."""
-    return {c.advisory.id for c in candidates if c.affected.state == NOT_AFFECTED}
-
-
 def decide(
-    lookup: Lookup, candidates: Sequence[Candidate], parse: Parse
+    lookup: Lookup, entries: Sequence[Entry], parse: Parse
 ) -> tuple[list[Hit], list[MatchNote]]:
     """The records that hold for the lookup's version, and notes for those that cannot be read."""
     try:
-        parse(lookup.version)
+        version = parse(lookup.version)
     except InvalidVersion as exc:
         return [], [MatchNote(lookup.package, f"cannot compare versions: {exc}")]
-    cleared = _cleared(candidates)
+    # A distro's "never affected" for a vulnerability silences every record of it.
+    cleared = {
+        e.candidate.advisory.id for e in entries if e.candidate.affected.state == NOT_AFFECTED
+    }
     hits: list[Hit] = []
     notes: list[MatchNote] = []
-    for cand in candidates:
-        if cand.affected.state == NOT_AFFECTED or cand.advisory.withdrawn:
+    for entry in entries:
+        cand = entry.candidate
+        if cand.affected.state == NOT_AFFECTED or cand.advisory.withdrawn or entry.compiled is None:
             continue
-        if cleared & set(cand.advisory.ids):
+        if cleared and not cleared.isdisjoint(cand.advisory.ids):
             continue
         try:
-            verdict = evaluate(lookup.version, cand.affected, parse)
+            verdict = evaluate_compiled(version, lookup.version, entry.compiled)
         except InvalidVersion as exc:
             notes.append(
                 MatchNote(
@@ -114,12 +107,14 @@ def decide(
             )
             continue
         if verdict.affected:
-            hits.append(Hit(cand, verdict.fixed))
+            hits.append(Hit(entry, verdict.fixed))
     return hits, notes
 
 
 def _ordered_fixes(hits: Sequence[Hit], parse: Parse) -> list[str]:
     fixes = list(dict.fromkeys(f for hit in hits for f in hit.fixed))
+    if len(fixes) < 2:
+        return fixes
     try:
         return sorted(fixes, key=parse)
     except InvalidVersion:
@@ -130,11 +125,7 @@ def findings_for(lookup: Lookup, hits: Sequence[Hit], parse: Parse) -> list[Find
     """One finding per vulnerability among one package's hits."""
     return [
         build_finding(
-            lookup.package,
-            lookup.version,
-            group[0].candidate.affected.name,
-            group,
-            _ordered_fixes(group, parse),
+            lookup.package, lookup.version, memoised_facts(group), _ordered_fixes(group, parse)
         )
         for group in group_hits(hits)
     ]
@@ -145,31 +136,33 @@ def _order(finding: Finding) -> tuple[int, str, str, str]:
     return (rank, finding.package.name, finding.package.version, finding.id)
 
 
-def _parser(kind: str, parsers: ParserFor) -> Parse | None:
-    try:
-        return parsers(kind)
-    except SpyglassError:
-        return None
-
-
 def match(
-    inventory: Inventory, store: VulnStore, *, parsers: ParserFor = parser_for
+    inventory: Inventory,
+    store: VulnStore,
+    *,
+    cache: CandidateCache | None = None,
+    parsers: ParserFor = parser_for,
 ) -> MatchResult:
-    """Match every package of ``inventory`` against ``store``: findings and notes."""
+    """Match every package of ``inventory`` against ``store``: findings and notes.
+
+    With a ``cache``, compiled store candidates are reused from earlier matches.
+    """
     lookups, notes = plan(inventory)
-    found = fetch_candidates(store, lookups)
+    groups = candidates.wanted(lookups)
+    found = (
+        cache.fetch(store, groups, parsers) if cache else candidates.query(store, groups, parsers)
+    )
     findings: list[Finding] = []
     for lookup in lookups:
-        candidates = _candidates_of(lookup, found)
-        if not candidates:
+        entries = _entries_of(lookup, found)
+        if not entries:
             continue
-        parse = _parser(lookup.kind, parsers)
-        if parse is None:
+        if entries[0].compiled is None:
             notes.append(MatchNote(lookup.package, f"no version comparison for {lookup.kind!r}"))
             continue
-        hits, more = decide(lookup, candidates, parse)
+        hits, more = decide(lookup, entries, parsers(lookup.kind))
         notes.extend(more)
-        findings.extend(findings_for(lookup, hits, parse))
+        findings.extend(findings_for(lookup, hits, parsers(lookup.kind)))
     findings.sort(key=_order)
     feeds = tuple((f.name, f.refreshed_at) for f in store.feeds())
     return MatchResult(tuple(findings), tuple(notes), len(lookups), feeds)

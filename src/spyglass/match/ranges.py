@@ -8,6 +8,9 @@ cap the range (``"*"`` is no cap). An explicit ``versions`` list matches on equa
 are both compared with the package ecosystem's own rules (every SEMVER ecosystem's comparator
 orders SemVer correctly).
 
+An entry is compiled once (:func:`compile_entry`: bounds parsed and sorted) and then evaluated
+against many versions, so that a warm matcher does tuple comparisons only.
+
 Written by hand: the only Python OSV evaluators (``osv`` on PyPI, osv.dev's) are the server's
 code with their own comparators; this one takes the comparator as a function.
 """
@@ -22,10 +25,13 @@ from spyglass.errors import InvalidVersion
 from spyglass.vulndb.model import RANGE_TYPES, Affected, Event, Range
 
 Parse = Callable[[str], Any]
-"""Version text to an orderable value of one ecosystem; raises ``InvalidVersion``."""
+"""Version text to an orderable, hashable value of one ecosystem; raises ``InvalidVersion``."""
 
 _ZERO, _INFINITE = "0", "*"
 _BOTTOM, _VALUE, _TOP = 0, 1, 2  # sort classes: "0" below everything, "*" above
+
+Bound = tuple[int, Any, str, str]
+"""(sort class, parsed version or None, event kind, version text) of one event."""
 
 
 @dataclass(frozen=True)
@@ -39,98 +45,128 @@ class Verdict:
 NOT_AFFECTED = Verdict(False)
 
 
-def _position(event: Event, parse: Parse) -> tuple[int, Any]:
+@dataclass(frozen=True, slots=True)
+class CompiledRange:
+    """One range's events parsed and sorted, with its limits apart."""
+
+    bounds: tuple[Bound, ...]
+    limits: tuple[Bound, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """An affected entry ready for evaluation against any number of versions."""
+
+    ranges: tuple[CompiledRange, ...]
+    listed_text: frozenset[str]
+    listed: frozenset[Any]
+    error: InvalidVersion | None = None
+    """The first bound that did not parse (its range is left out): a note, unless another
+    range or the versions list already says "affected"."""
+
+
+class _Order:
+    """Sort key for bounds that never compares ``None`` values."""
+
+    __slots__ = ("bound",)
+
+    def __init__(self, bound: Bound) -> None:
+        self.bound = bound
+
+    def __lt__(self, other: _Order) -> bool:
+        a, b = self.bound, other.bound
+        if a[0] != b[0]:
+            return a[0] < b[0]
+        return a[0] == _VALUE and bool(a[1] < b[1])
+
+
+def _bound(event: Event, parse: Parse) -> Bound:
     if event.kind == "introduced" and event.version == _ZERO:
-        return (_BOTTOM, None)
+        return (_BOTTOM, None, event.kind, event.version)
     if event.kind == "limit" and event.version == _INFINITE:
-        return (_TOP, None)
-    return (_VALUE, parse(event.version))
+        return (_TOP, None, event.kind, event.version)
+    return (_VALUE, parse(event.version), event.kind, event.version)
 
 
-def _sorted(events: Sequence[Event], parse: Parse) -> list[tuple[tuple[int, Any], Event]]:
-    keyed = [(_position(e, parse), e) for e in events]
-    # Only the class and the parsed value order events; ties keep the source's order.
-    keyed.sort(key=lambda item: _SortKey(item[0]))
-    return keyed
+def compile_range(rng: Range, parse: Parse) -> CompiledRange:
+    """Parse and sort one range's events; raises ``InvalidVersion`` for a bad bound."""
+    bounds = sorted((_bound(e, parse) for e in rng.events), key=_Order)
+    return CompiledRange(
+        tuple(b for b in bounds if b[2] != "limit"), tuple(b for b in bounds if b[2] == "limit")
+    )
 
 
-class _SortKey:
-    """Orders (class, value) pairs without comparing ``None`` values."""
-
-    __slots__ = ("pos",)
-
-    def __init__(self, pos: tuple[int, Any]) -> None:
-        self.pos = pos
-
-    def __lt__(self, other: _SortKey) -> bool:
-        if self.pos[0] != other.pos[0]:
-            return bool(self.pos[0] < other.pos[0])
-        return self.pos[0] == _VALUE and bool(self.pos[1] < other.pos[1])
+def _listed(values: Sequence[str], parse: Parse) -> frozenset[Any]:
+    parsed = set()
+    for item in values:
+        try:
+            parsed.add(parse(item))
+        except InvalidVersion:
+            continue  # a listed version this ecosystem cannot read is only matched as text
+    return frozenset(parsed)
 
 
-def _below(version: Any, pos: tuple[int, Any]) -> bool:
-    """``version < pos``."""
-    return pos[0] == _TOP or (pos[0] == _VALUE and bool(version < pos[1]))
+def compile_entry(affected: Affected, parse: Parse) -> Compiled:
+    """The entry with every bound parsed once; never raises (a bad bound is kept as ``error``)."""
+    ranges: list[CompiledRange] = []
+    error: InvalidVersion | None = None
+    for rng in affected.ranges:
+        if rng.type not in RANGE_TYPES:
+            continue
+        try:
+            ranges.append(compile_range(rng, parse))
+        except InvalidVersion as exc:
+            error = error or exc
+    versions = affected.versions
+    return Compiled(tuple(ranges), frozenset(versions), _listed(versions, parse), error)
 
 
-def _closes(event: Event, pos: tuple[int, Any], version: Any) -> bool:
-    """``fixed`` at or below the version, or ``last_affected`` strictly below it."""
-    if event.kind == "fixed":
-        return not _below(version, pos)
-    return event.kind == "last_affected" and pos[0] == _VALUE and bool(version > pos[1])
+def _below(version: Any, bound: Bound) -> bool:
+    """``version < bound``."""
+    return bound[0] == _TOP or (bound[0] == _VALUE and bool(version < bound[1]))
 
 
-def in_range(version: Any, rng: Range, parse: Parse) -> Verdict:
-    """Evaluate one range for an already parsed version; raises ``InvalidVersion`` on an event."""
-    events = _sorted(rng.events, parse)
-    limits = [pos for pos, e in events if e.kind == "limit"]
-    if limits and not any(_below(version, pos) for pos in limits):
+def in_range(version: Any, rng: CompiledRange) -> Verdict:
+    """Evaluate one compiled range for a parsed version."""
+    if rng.limits and not any(_below(version, limit) for limit in rng.limits):
         return NOT_AFFECTED
     affected, fix = False, None
-    for pos, event in events:
-        if event.kind == "introduced" and not _below(version, pos):
+    for cls, value, kind, text in rng.bounds:  # limits are apart, so no _TOP class here
+        if cls == _VALUE and version < value:
+            # Sorted: every later bound is above the version too, so only the first fix
+            # above it (which closes the interval it is in) is still of interest.
+            if not affected or kind == "fixed":
+                fix = text if affected else None
+                break
+        elif kind == "introduced":
             affected, fix = True, None
-        elif _closes(event, pos, version):
-            affected = False
-        elif event.kind == "fixed" and affected and fix is None:
-            fix = event.version  # the first fix above the version closes its interval
+        elif kind == "fixed" or (kind == "last_affected" and version != value):
+            affected = False  # at or past a fix, or strictly past the last affected version
     return Verdict(True, (fix,) if fix else ()) if affected else NOT_AFFECTED
 
 
-def _listed(version: Any, text: str, listed: Sequence[str], parse: Parse) -> bool:
-    for item in listed:
-        if item == text:
-            return True
-        try:
-            if parse(item) == version:
-                return True
-        except InvalidVersion:
-            continue  # a listed version this ecosystem cannot read is only matched as text
-    return False
+def evaluate_compiled(version: Any, text: str, entry: Compiled) -> Verdict:
+    """Is the parsed ``version`` (written ``text``) affected? ``InvalidVersion`` if undecidable."""
+    fixed: list[str] = []
+    hit = False
+    for rng in entry.ranges:
+        verdict = in_range(version, rng)
+        if verdict.affected:
+            hit = True
+            fixed.extend(f for f in verdict.fixed if f not in fixed)
+    if not hit and entry.listed_text:
+        hit = text in entry.listed_text or version in entry.listed
+    if hit:
+        return Verdict(True, tuple(fixed))
+    if entry.error is not None:
+        raise entry.error
+    return NOT_AFFECTED
 
 
 def evaluate(text: str, affected: Affected, parse: Parse) -> Verdict:
     """Is version ``text`` affected? Raises ``InvalidVersion`` when it cannot be decided.
 
-    An unparseable installed version always raises. An unparseable event only raises when no
+    An unparseable installed version always raises. An unparseable bound only raises when no
     other range or listed version already answers "affected".
     """
-    version = parse(text)
-    fixed: list[str] = []
-    hit = _listed(version, text, affected.versions, parse)
-    failure: InvalidVersion | None = None
-    for rng in affected.ranges:
-        if rng.type not in RANGE_TYPES:
-            continue
-        try:
-            verdict = in_range(version, rng, parse)
-        except InvalidVersion as exc:
-            failure = failure or exc
-            continue
-        hit = hit or verdict.affected
-        fixed.extend(f for f in verdict.fixed if f not in fixed)
-    if hit:
-        return Verdict(True, tuple(fixed))
-    if failure is not None:
-        raise failure
-    return NOT_AFFECTED
+    return evaluate_compiled(parse(text), text, compile_entry(affected, parse))
