@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from spyglass.errors import ImageError, ReferenceError_, UsageError
@@ -29,7 +29,10 @@ from spyglass.store.models import QueueEntry, Registry, utcnow
 
 router = APIRouter(prefix="/api/v1")
 
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # PostgreSQL INTEGER
 Limit = Annotated[int, Query(ge=1, le=500)]
+# Printable text only: PostgreSQL refuses NUL in text, and no name contains control characters.
+Name = Annotated[str | None, Query(max_length=1000, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 State = Literal["queued", "sent", "scanned", "invalid"]
 Severity = Literal["critical", "high", "medium", "low", "negligible", "unknown"]
@@ -97,7 +100,7 @@ def list_queue(request: Request, _: Viewer, state: Annotated[list[State] | None,
 
 
 @router.get("/queue/{entry_id}", response_model=QueueEntryOut)
-def get_queue_entry(entry_id: int, request: Request, _: Viewer) -> QueueEntryOut:
+def get_queue_entry(entry_id: Id, request: Request, _: Viewer) -> QueueEntryOut:
     """One queue entry."""
     with runtime_of(request).db.transaction() as session:
         entry = session.get(QueueEntry, entry_id)
@@ -109,8 +112,9 @@ def get_queue_entry(entry_id: int, request: Request, _: Viewer) -> QueueEntryOut
 @router.get("/images", response_model=ImagePage)
 def list_images(
     request: Request, _: Viewer,
-    registry: str | None = None, repository: str | None = None, tag: str | None = None,
-    os: Annotated[str | None, Query(description="family or family:version")] = None,
+    registry: Name = None, repository: Name = None, tag: Name = None,
+    os: Annotated[str | None, Query(description="family or family:version", max_length=200,
+                                    pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     severity: Annotated[Severity | None, Query(description="at least this severity")] = None,
     fixable: Annotated[bool | None, Query(description="has a fix available")] = None,
     exploited: Annotated[bool | None, Query(description="known-exploited findings")] = None,
@@ -130,7 +134,7 @@ def list_images(
 
 
 @router.get("/images/{image_id}", response_model=ImageDetailOut)
-def get_image(image_id: int, request: Request, _: Viewer) -> ImageDetailOut:
+def get_image(image_id: Id, request: Request, _: Viewer) -> ImageDetailOut:
     """An image with its latest inventory, open findings (with fixes) and scan history."""
     with runtime_of(request).db.transaction() as session:
         detail = catalog.image_detail(session, image_id)

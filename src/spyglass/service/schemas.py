@@ -10,14 +10,18 @@ from pydantic import BaseModel, Field
 from spyglass.store.catalog import Asset, ImageDetail, ImageRow
 from spyglass.store.models import SEVERITIES, Finding, QueueEntry, Scan
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+"""No control characters (PostgreSQL refuses NUL in text; no reference or name has any)."""
+
 
 class ScanRequest(BaseModel):
     """Scan this image: a registry reference, or an archive or layout the server can read."""
 
-    reference: str = Field(min_length=1, max_length=2000,
+    reference: str = Field(min_length=1, max_length=2000, pattern=PRINTABLE,
                            examples=["alpine:3.19", "oci:/srv/layouts/app:1.2"])
     platform: str = Field(default="linux/amd64", pattern=r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
-    registry: str | None = Field(default=None, description="name of a configured registry")
+    registry: str | None = Field(default=None, max_length=200, pattern=PRINTABLE,
+                                 description="name of a configured registry")
 
 
 class QueueEntryOut(BaseModel):
