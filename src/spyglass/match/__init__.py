@@ -150,7 +150,9 @@ def match(
     lookups, notes = plan(inventory)
     groups = candidates.wanted(lookups)
     found = (
-        cache.fetch(store, groups, parsers) if cache else candidates.query(store, groups, parsers)
+        cache.fetch(store, groups, parsers)
+        if cache is not None
+        else candidates.query(store, groups, parsers)
     )
     findings: list[Finding] = []
     for lookup in lookups:
