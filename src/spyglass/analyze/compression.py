@@ -5,9 +5,12 @@ the first bytes decide. Every decoder here returns at most the requested number 
 read, so a highly compressed run of zeros can never balloon memory, and each one reports a
 stream that ends early as :class:`~spyglass.errors.CorruptLayer`.
 
-gzip is decoded with ``zlib`` directly rather than ``gzip.GzipFile``: zlib checks the CRC and
-length trailer itself (``wbits=31``) and takes large input chunks, which keeps the per-chunk
-Python work small; members are concatenated as ``gzip -c a b`` makes them. The other formats use
+gzip is decoded with ISA-L's inflate (``isal.isal_zlib``, the zlib API with the same CRC and
+length checks for ``wbits=31``) rather than ``gzip.GzipFile``: it takes large input chunks, which
+keeps the per-chunk Python work small, and decodes a layer 1.7x faster than zlib (0.52 s against
+0.91 s of CPU for the 265 MB tar of the benchmark's biggest layer); it releases the GIL as zlib
+does. Where isal has no wheel, zlib is used. Members are concatenated as ``gzip -c a b`` makes
+them. The other formats use
 the standard library or ``zstandard``. python-zstandard's ``stream_reader`` does not report a
 stream cut off mid-frame; the tar reader catches that case as a short member or header.
 """
@@ -19,11 +22,21 @@ import io
 import lzma
 import zlib
 from enum import StrEnum
+from types import ModuleType
 from typing import IO, Any, Protocol
 
 import zstandard
 
 from spyglass.errors import CorruptLayer, SpyglassError
+
+_inflate: ModuleType
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - platforms without an isal wheel
+    _inflate = zlib
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    zlib.error, _inflate.error, EOFError, OSError, lzma.LZMAError, zstandard.ZstdError
+)
 
 RAW_CHUNK = 256 * 1024
 """How much stored (compressed) data is read from the source at a time."""
@@ -86,7 +99,7 @@ class _Gzip:
     """Concatenated gzip members, at most ``size`` output bytes per read."""
 
     def __init__(self, raw: Reader) -> None:
-        self._raw, self._zlib = raw, zlib.decompressobj(wbits=31)
+        self._raw, self._zlib = raw, _inflate.decompressobj(wbits=31)
         self._input = b""
         self._in_member = False  # zlib holds part of a member whose end it has not seen
         self._drain = False  # the last call filled its output; zlib may still hold more
@@ -110,7 +123,7 @@ class _Gzip:
 
     def _next_member(self) -> None:
         rest = self._zlib.unused_data
-        self._zlib, self._in_member = zlib.decompressobj(wbits=31), False
+        self._zlib, self._in_member = _inflate.decompressobj(wbits=31), False
         # NUL padding after the last member is tolerated, as gzip(1) does.
         self._input = rest if rest.strip(b"\0") else b""
 
@@ -118,7 +131,7 @@ class _Gzip:
         size = size if size > 0 else RAW_CHUNK * 4
         while (data := self._next_input()) is not None:
             self._in_member = self._in_member or bool(data)
-            out = self._zlib.decompress(data, size)
+            out: bytes = self._zlib.decompress(data, size)
             self._drain = len(out) == size and not self._zlib.eof
             if self._zlib.eof:
                 self._next_member()
@@ -138,7 +151,7 @@ class _Checked:
             return self._inner.read(size)
         except SpyglassError:
             raise
-        except (zlib.error, EOFError, OSError, lzma.LZMAError, zstandard.ZstdError) as exc:
+        except _DECODE_ERRORS as exc:
             raise CorruptLayer(f"bad compressed data ({exc})") from exc
 
 
