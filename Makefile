@@ -1,10 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    - scan an image on the embedded default (ARGS="scan IMAGE" to choose)
+#   make run    - the service on the embedded default (SQLite + Huey on SQLite in the data
+#                 dir): schema upgrade, then `spyglass serve`; ARGS="scan IMAGE" runs another
+#                 spyglass command instead
 #   make test   - install what the tests need, then run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ARGS ?= scan --help
+ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: run test lint typecheck system bench
@@ -19,7 +21,12 @@ system:
 	bash scripts/setup-system
 
 run: $(BIN)/.installed
+ifeq ($(strip $(ARGS)),)
+	$(BIN)/spyglass db upgrade
+	$(BIN)/spyglass serve
+else
 	$(BIN)/spyglass $(ARGS)
+endif
 
 test: system $(BIN)/.installed
 	$(BIN)/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
