@@ -16,7 +16,9 @@ from spyglass import __version__
 from spyglass.errors import DataError, ImageError, SpyglassError, UsageError
 from spyglass.jobs.runtime import Runtime
 from spyglass.jobs.tasks import Jobs, describe
+from spyglass.service import routes_export, routes_feeds
 from spyglass.service.routes import router
+from spyglass.service.routes_registries import router as registries_router
 from spyglass.service.schemas import Health
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ def create_app(runtime: Runtime, jobs: Jobs | None = None) -> FastAPI:
     app.state.jobs = jobs or Jobs(runtime)
     app.add_exception_handler(SpyglassError, _spyglass_error)
     app.include_router(router)
+    app.include_router(registries_router)
+    app.include_router(routes_export.router)
+    app.include_router(routes_feeds.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from spyglass.errors import ImageError, ReferenceError_, UsageError
@@ -109,24 +109,34 @@ def get_queue_entry(entry_id: Id, request: Request, _: Viewer) -> QueueEntryOut:
         return QueueEntryOut.of(entry)
 
 
-@router.get("/images", response_model=ImagePage)
-def list_images(
-    request: Request, _: Viewer,
+def image_filter(
     registry: Name = None, repository: Name = None, tag: Name = None,
     os: Annotated[str | None, Query(description="family or family:version", max_length=200,
                                     pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     severity: Annotated[Severity | None, Query(description="at least this severity")] = None,
     fixable: Annotated[bool | None, Query(description="has a fix available")] = None,
     exploited: Annotated[bool | None, Query(description="known-exploited findings")] = None,
+    state: Annotated[State | None, Query(description="scan state: that of the image's "
+                                         "latest queue entry, else scanned")] = None,
     scanned_after: datetime | None = None, scanned_before: datetime | None = None,
+) -> catalog.ImageFilter:
+    """The image list's filters from the query string (the CSV exports share them)."""
+    return catalog.ImageFilter(
+        registry=registry, repository=repository, tag=tag, os=os, severity=severity,
+        fixable=fixable, exploited=exploited, scanned_after=scanned_after,
+        scanned_before=scanned_before, state=state,
+    )
+
+
+ImageFilterQuery = Annotated[catalog.ImageFilter, Depends(image_filter)]
+
+
+@router.get("/images", response_model=ImagePage)
+def list_images(
+    request: Request, _: Viewer, wanted: ImageFilterQuery,
     sort: Sort = "-scanned_at", limit: Limit = 50, offset: Offset = 0,
 ) -> ImagePage:
     """Scanned images with filters, sorting and pagination; counts per severity on each row."""
-    wanted = catalog.ImageFilter(
-        registry=registry, repository=repository, tag=tag, os=os, severity=severity,
-        fixable=fixable, exploited=exploited, scanned_after=scanned_after,
-        scanned_before=scanned_before,
-    )
     with runtime_of(request).db.transaction() as session:
         rows, total = catalog.list_images(session, wanted, sort=sort, limit=limit, offset=offset)
         return ImagePage(items=[ImageOut.of(r) for r in rows], total=total, limit=limit,

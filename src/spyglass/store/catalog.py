@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from spyglass.errors import UsageError
 from spyglass.store.models import (
+    SCANNED,
     SEVERITIES,
     Finding,
     Image,
     InventoryRecord,
+    QueueEntry,
     Repository,
     Scan,
     Tag,
@@ -53,6 +55,8 @@ class ImageFilter:
     exploited: bool | None = None
     scanned_after: datetime | None = None
     scanned_before: datetime | None = None
+    state: str | None = None
+    """Scan state: that of the image's latest queue entry, ``scanned`` once none is left."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,34 @@ def _conditions(f: ImageFilter) -> list[ColumnElement[bool]]:
         where.append(Image.scanned_at >= f.scanned_after)
     if f.scanned_before:
         where.append(Image.scanned_at < f.scanned_before)
+    if f.state:
+        where.append(scan_state() == f.state)
     return where
 
 
-def _ordered(query: Select[Image, str, str], sort: str) -> Select[Image, str, str]:
+def scan_state() -> ColumnElement[str]:
+    """The image's scan state: its latest queue entry's (a rescan may be queued or have
+    failed), or ``scanned`` when finished entries were purged."""
+    latest = (
+        select(QueueEntry.state).where(QueueEntry.image_id == Image.id)
+        .order_by(QueueEntry.id.desc()).limit(1).scalar_subquery()
+    )
+    return func.coalesce(latest, SCANNED)
+
+
+def filtered(f: ImageFilter, *columns: Any) -> Select[Any]:
+    """``SELECT columns`` over the images that ``f`` keeps, joined to their repository."""
+    return select(*columns).select_from(Image).join(
+        Repository, Repository.id == Image.repository_id
+    ).where(*_conditions(f))
+
+
+def ordered(query: Select[Any], sort: str) -> Select[Any]:
+    """``query`` sorted by the list's sort key (``-`` for descending), ties by image id."""
+    return _ordered(query, sort)
+
+
+def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     key = sort.lstrip("-")
     if key not in SORT_KEYS:
         raise UsageError(f"cannot sort by {sort!r}; choose from {', '.join(sorted(SORT_KEYS))} "
@@ -114,14 +142,8 @@ def list_images(
     offset: int = 0,
 ) -> tuple[list[ImageRow], int]:
     """One page of scanned images and how many match in all."""
-    where = _conditions(f)
-    base = select(Image, Repository.host, Repository.name).join(
-        Repository, Repository.id == Image.repository_id
-    ).where(*where)
-    total = session.scalar(
-        select(func.count()).select_from(Image)
-        .join(Repository, Repository.id == Image.repository_id).where(*where)
-    ) or 0
+    base = filtered(f, Image, Repository.host, Repository.name)
+    total = session.scalar(filtered(f, func.count())) or 0
     page = session.execute(_ordered(base, sort).limit(limit).offset(offset)).all()
     tags = tags_of(session, [row[0].id for row in page])
     rows = [ImageRow(img, host, name, tags.get(img.id, ())) for img, host, name in page]
