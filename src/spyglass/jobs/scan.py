@@ -58,16 +58,17 @@ class Lease:
                 return
 
 
-def inventory_of(held: queue.Claim) -> Inventory:
+def inventory_of(runtime: Runtime, held: queue.Claim) -> Inventory:
     """Open and analyze the entry's image (layer results cached in the data directory)."""
     from spyglass.analyze.cache import LayerCache
     from spyglass.analyze.registry import select
     from spyglass.analyze.scan import scan_image
     from spyglass.config import cache_dir
-    from spyglass.image.interface import OpenOptions, Platform
     from spyglass.image.open import open_image
+    from spyglass.jobs.poll import open_options
 
-    options = OpenOptions(platform=Platform.parse(held.platform))
+    # A configured registry's credentials and insecure flag; anonymous otherwise.
+    options = open_options(runtime, held.registry_id, held.platform)
     with open_image(held.reference, options) as image:
         return scan_image(image, select(), cache=LayerCache(cache_dir()))
 
@@ -82,7 +83,7 @@ def scan_entry(runtime: Runtime, entry_id: int) -> str:
     started = utcnow()
     with Lease(runtime, held):
         try:
-            inventory = inventory_of(held)
+            inventory = inventory_of(runtime, held)
         except SpyglassError as exc:
             return _invalid(runtime, held, str(exc))
         except Exception as exc:  # a bug must not leave the entry sent forever

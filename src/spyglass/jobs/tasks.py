@@ -14,6 +14,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from spyglass.errors import DataError
+from spyglass.jobs.poll import poll_and_send
 from spyglass.jobs.runtime import Runtime
 from spyglass.jobs.scan import scan_entry, sweep
 from spyglass.service.settings import QUEUE_URL_ENV, Settings
@@ -40,6 +41,7 @@ class Jobs:
         self.huey = make_huey(runtime.settings)
         self._scan = self.huey.task(name="scan_entry")(self._run_scan)
         self.huey.periodic_task(crontab(minute="*/10"), name="purge_queue")(self.purge)
+        self.huey.periodic_task(crontab(), name="poll_registries")(lambda: poll_and_send(self))
 
     def _run_scan(self, entry_id: int) -> None:
         outcome = scan_entry(self.runtime, entry_id)

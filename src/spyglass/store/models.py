@@ -91,6 +91,11 @@ class Registry(Base):
     scan_interval: Mapped[int] = mapped_column(Integer, default=3600)
     """Seconds between polls of the registry's tags."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16), default="oci", server_default="oci")
+    """``oci`` (any v2 registry), ``dockerhub``, ``ecr`` or ``acr``."""
+    repositories: Mapped[list[str] | None] = mapped_column(JsonDocument)
+    """Repositories to watch; ``None`` for every one the catalog lists."""
+    last_polled_at: Mapped[datetime | None]
 
 
 class Repository(Base):

@@ -153,11 +153,17 @@ class RegistryClient:
 
     def get(self, repository: str, path: str, headers: dict[str, str], what: str) -> httpx.Response:
         """GET ``/v2/<repository>/<path>`` with auth, retries and errors mapped; streamed."""
+        return self.fetch("GET", f"/v2/{repository}/{path}", f"repository:{repository}:pull",
+                          headers, what)
+
+    def fetch(
+        self, method: str, path: str, scope: str, headers: dict[str, str], what: str
+    ) -> httpx.Response:
+        """``method`` on ``path`` (from ``/v2/``, query included) with a token for ``scope``."""
         self.ping()
-        scope = f"repository:{repository}:pull"
-        url = f"{self.base_url}/v2/{repository}/{path}"
+        url = f"{self.base_url}{path}"
         for attempt in range(2):
-            request = self._http.build_request("GET", url, headers=headers)
+            request = self._http.build_request(method, url, headers=headers)
             authorization = self.auth.header(scope)
             if authorization:
                 request.headers["Authorization"] = authorization

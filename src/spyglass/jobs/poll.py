@@ -1,0 +1,141 @@
+"""Polling registries: list their repositories and tags, and queue each tag whose digest is new.
+
+A periodic task (every minute) polls the registries whose interval has passed; "scan now"
+polls one registry at once and queues every watched tag's current digest, scanned or not. Only
+``HEAD`` requests reach the registry here: an image is pulled by the worker, and only for a
+digest the store has not seen. Queueing goes through ``store.queue.submit``, so a digest that is
+already queued or being scanned is not queued twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from spyglass.errors import RegistryError, SpyglassError
+from spyglass.image.interface import OpenOptions, Platform
+from spyglass.image.registry.client import RegistryClient
+from spyglass.image.registry.listing import head_digest, list_repositories, list_tags
+from spyglass.jobs.runtime import Runtime
+from spyglass.store import queue, registries
+from spyglass.store.crypto import SecretBox
+from spyglass.store.models import Image, QueueEntry, Registry, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one poll found: every watched tag's digest, the entries it queued, what failed."""
+
+    registry_id: int
+    digests: dict[str, str] = field(default_factory=dict)
+    """``host/repo:tag`` -> manifest digest."""
+    queued: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def open_options(runtime: Runtime, registry_id: int | None, platform: str) -> OpenOptions:
+    """How to reach an image of ``registry_id`` (its credentials, insecure flag)."""
+    if registry_id is None:
+        return OpenOptions(platform=Platform.parse(platform))
+    with runtime.db.transaction() as session:
+        registry = session.get(Registry, registry_id)
+        if registry is None:  # deleted since the entry was queued: pull as anonymous
+            return OpenOptions(platform=Platform.parse(platform))
+        return _options(runtime, registry, platform)
+
+
+def _options(runtime: Runtime, registry: Registry, platform: str) -> OpenOptions:
+    creds = registries.credentials(SecretBox.from_config(runtime.settings.data_dir), registry)
+    return OpenOptions(
+        platform=Platform.parse(platform), username=creds.username, password=creds.password,
+        insecure_registries=(registry.url,) if registry.insecure else (),
+    )
+
+
+def _watched(client: RegistryClient, registry: Registry) -> list[str]:
+    if registry.repositories is not None:
+        return list(registry.repositories)
+    return list_repositories(client)
+
+
+def _resolve(client: RegistryClient, registry: Registry, found: Poll) -> None:
+    for repository in _watched(client, registry):
+        try:
+            for tag in list_tags(client, repository):
+                reference = f"{registry.url}/{repository}:{tag}"
+                found.digests[reference] = head_digest(client, repository, tag)
+        except RegistryError as exc:  # one broken repository must not hide the others
+            found.failures.append(str(exc))
+
+
+def _known(session: Session, digest: str) -> bool:
+    """Scanned already, or has a queue entry (queued, sent, or finished and not yet purged)."""
+    scanned = select(Image.id).where(Image.digest == digest, Image.scanned_at.is_not(None))
+    entry = select(QueueEntry.id).where(QueueEntry.digest == digest)
+    return session.scalars(scanned).first() is not None or \
+        session.scalars(entry).first() is not None
+
+
+def poll_registry(runtime: Runtime, registry_id: int, *, every_tag: bool = False) -> Poll:
+    """Resolve every watched tag and queue the new digests (all of them with ``every_tag``).
+
+    The caller sends the queued entry ids to the workers.
+    """
+    found = Poll(registry_id)
+    with runtime.db.transaction() as session:
+        registry = session.get(Registry, registry_id)
+        if registry is None:  # deleted since it was found due
+            return found
+        registry.last_polled_at = utcnow()  # a failing registry waits its interval too
+        options = _options(runtime, registry, "linux/amd64")
+    try:
+        with RegistryClient(registry.url, options) as client:
+            _resolve(client, registry, found)
+    except SpyglassError as exc:  # the catalog or the registry itself failed
+        found.failures.append(str(exc))
+    with runtime.db.transaction() as session:
+        for reference, digest in found.digests.items():
+            if not every_tag and _known(session, digest):
+                continue
+            entry, created = queue.submit(session, f"{reference}@{digest}", digest=digest,
+                                          registry_id=registry_id, now=utcnow())
+            if created:
+                found.queued.append(entry.id)
+    for failure in found.failures:
+        log.warning("polling registry %r: %s", registry.name, failure)
+    return found
+
+
+def poll_due(runtime: Runtime) -> list[Poll]:
+    """Poll every registry whose interval has passed since its last poll."""
+    with runtime.db.transaction() as session:
+        ids = registries.due(session, utcnow())
+    return [poll_registry(runtime, registry_id) for registry_id in ids]
+
+
+class Sender(Protocol):
+    """What sends entries to the workers (``jobs.tasks.Jobs``)."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+    def enqueue_scan(self, entry_id: int) -> bool: ...
+
+
+def send(jobs: Sender, polls: list[Poll]) -> list[Poll]:
+    """Send every entry the polls queued to the workers; the polls."""
+    for poll in polls:
+        for entry_id in poll.queued:
+            jobs.enqueue_scan(entry_id)
+    return polls
+
+
+def poll_and_send(jobs: Sender) -> list[Poll]:
+    """The periodic task: poll the due registries and send what they queued."""
+    return send(jobs, poll_due(jobs.runtime))
