@@ -14,6 +14,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from spyglass.errors import DataError
+from spyglass.jobs import refresh
 from spyglass.jobs.poll import poll_and_send
 from spyglass.jobs.runtime import Runtime
 from spyglass.jobs.scan import scan_entry, sweep
@@ -41,6 +42,7 @@ class Jobs:
         self.huey = make_huey(runtime.settings)
         self._scan = self.huey.task(name="scan_entry")(self._run_scan)
         self.huey.periodic_task(crontab(minute="*/10"), name="purge_queue")(self.purge)
+        self.feeds = refresh.register(self)  # feed refresh: task, schedule, "refresh now"
         self.huey.periodic_task(crontab(), name="poll_registries")(lambda: poll_and_send(self))
 
     def _run_scan(self, entry_id: int) -> None:
