@@ -22,11 +22,14 @@ from typing import Any
 
 from tests.helpers.debian import dpkg_query
 
-TIMEOUT = 600
+TIMEOUT = 300
 """Seconds any one install or listing may take before the test gives up."""
 
 QUIET_PIP = ("--disable-pip-version-check", "--no-input", "--timeout", "30", "--retries", "2")
 QUIET_NPM = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
+# npm's default back-off waits minutes on an unreachable registry; a test should say so sooner.
+NPM_FETCH = ("--fetch-retries=2", "--fetch-retry-mintimeout=2000",
+             "--fetch-retry-maxtimeout=10000", "--fetch-timeout=60000")
 
 
 class InstallFailed(RuntimeError):
@@ -109,7 +112,8 @@ def npm_install(root: Path, app: str, specs: Sequence[str], cache: Path) -> Inst
     project.mkdir(parents=True)
     manifest = {"name": "spyglass-e2e-app", "version": "1.0.0", "private": True}
     (project / "package.json").write_text(json.dumps(manifest))
-    run(["npm", "install", *QUIET_NPM, "--save-exact", "--cache", cache, *specs], cwd=project)
+    run(["npm", "install", *QUIET_NPM, *NPM_FETCH, "--save-exact", "--cache", cache, *specs],
+        cwd=project)
     tree = json.loads(run(["npm", "ls", "--all", "--json", "--long"], cwd=project))
     by_path = {n["path"]: n for n in _npm_nodes(tree.get("dependencies", {}))}
     return Install(root, tuple(
