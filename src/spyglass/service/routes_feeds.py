@@ -29,8 +29,13 @@ class FeedOut(BaseModel):
     def of(cls, feed: FeedStatus) -> FeedOut:
         """From the vulnerability store's status."""
         return cls(name=feed.name, version=feed.version, records=feed.records,
-                   refreshed_at=feed.refreshed_at, checked_at=feed.checked_at,  # type: ignore[arg-type]
+                   refreshed_at=_when(feed.refreshed_at), checked_at=_when(feed.checked_at),
                    source=feed.source)
+
+
+def _when(stamp: str | None) -> datetime | None:
+    # The vulnerability store keeps ISO 8601 text (``…Z``), the API gives timestamps.
+    return datetime.fromisoformat(stamp) if stamp else None
 
 
 class FeedsOut(BaseModel):
