@@ -83,6 +83,13 @@ class Analyzer(ABC):
     max_size: ClassVar[int] = 256 * 1024 * 1024
     """Files larger than this are not spooled; the walker records an Unknown instead."""
 
+    def __init__(self, *, lockfiles: bool = True) -> None:
+        self.lockfiles = lockfiles
+        """Whether application lock files (package-lock.json, yarn.lock, Gemfile.lock,
+        composer.lock, requirements/Pipfile/poetry/uv locks) are read. They say what a
+        repository *would* install; an image scan reads what *is* installed instead (as Trivy
+        does), so that one library is not reported twice."""
+
     @abstractmethod
     def required(self, path: str, size: int) -> bool:
         """Cheap test on the path (and size) alone: does this analyzer want the file?"""

@@ -44,19 +44,26 @@ ANALYZERS: tuple[type[Analyzer], ...] = (
 
 
 def select(
-    only: Iterable[str] = (), skip: Iterable[str] = (), *, available: Sequence[type[Analyzer]] = ANALYZERS
+    only: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    *,
+    available: Sequence[type[Analyzer]] = ANALYZERS,
+    lockfiles: bool = False,
 ) -> list[Analyzer]:
-    """Instances of the analyzers chosen by full name (``pkgdb/dpkg``) or group (``os``)."""
+    """Instances of the analyzers chosen by full name (``pkgdb/dpkg``) or group (``os``).
+
+    ``lockfiles`` is off for image scans: an image is judged by what is installed in it, not by
+    the lock files an application left beside it (see ``Analyzer.lockfiles``).
+    """
     only, skip = set(only), set(skip)
     known = {a.name for a in available} | {a.selection_group() for a in available}
     unknown = (only | skip) - known
     if unknown:
-        raise UsageError(
-            f"unknown analyzer(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(known))}"
-        )
+        names, choices = ", ".join(sorted(unknown)), ", ".join(sorted(known))
+        raise UsageError(f"unknown analyzer(s) {names}; choose from {choices}")
 
     def picked(a: type[Analyzer]) -> bool:
         keys = {a.name, a.selection_group()}
         return (not only or bool(keys & only)) and not keys & skip
 
-    return [a() for a in available if picked(a)]
+    return [a(lockfiles=lockfiles) for a in available if picked(a)]

@@ -43,7 +43,8 @@ class NodeAnalyzer(Analyzer):
         if path.endswith("/package.json"):
             return size <= _MAX_MANIFEST and _INSTALLED.search(path) is not None
         base = path.rpartition("/")[2]
-        return base in _LOCKS and size <= _MAX_LOCK and "node_modules/" not in path
+        is_lock = base in _LOCKS and "node_modules/" not in path
+        return self.lockfiles and is_lock and size <= _MAX_LOCK
 
     def analyze(self, file: FileInput) -> AnalyzerResult:
         """The packages the manifest or lock file records."""

@@ -40,7 +40,8 @@ class ComposerAnalyzer(Analyzer):
             return False
         if path == _INSTALLED or path.endswith("/" + _INSTALLED):
             return True
-        return path.rpartition("/")[2] == "composer.lock" and "vendor/" not in path
+        is_lock = path.rpartition("/")[2] == "composer.lock"
+        return self.lockfiles and is_lock and "vendor/" not in path
 
     def analyze(self, file: FileInput) -> AnalyzerResult:
         """The packages the file records."""

@@ -45,6 +45,8 @@ class PythonLockAnalyzer(Analyzer):
 
     def required(self, path: str, size: int) -> bool:
         """Wants lock and requirements files by name, outside installed packages."""
+        if not self.lockfiles:
+            return False
         base = path.rpartition("/")[2]
         known = base == "Pipfile.lock" or bool(_REQUIREMENTS.match(base) or _TOML_LOCKS.match(base))
         return known and size <= _MAX_SIZE and not any(part in path for part in _INSTALLED)

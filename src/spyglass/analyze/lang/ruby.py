@@ -43,7 +43,8 @@ class RubyAnalyzer(Analyzer):
         if path.endswith(".gemspec"):
             return size <= _MAX_GEMSPEC and _GEMSPEC.search(path) is not None
         in_gem = "/gems/" in f"/{path}"  # a gem's own development lock file, not the app's
-        return path.rpartition("/")[2] in _LOCKS and size <= _MAX_LOCK and not in_gem
+        is_lock = path.rpartition("/")[2] in _LOCKS
+        return self.lockfiles and is_lock and size <= _MAX_LOCK and not in_gem
 
     def analyze(self, file: FileInput) -> AnalyzerResult:
         """The gem a specification describes, or the gems a lock file resolves."""
