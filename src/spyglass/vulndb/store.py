@@ -18,7 +18,6 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
     create_engine,
     delete,
     event,
@@ -108,16 +107,18 @@ def _feed_status(row: Any) -> FeedStatus:
     )
 
 
-def _bulk_insert(conn: Connection, table: Table, values: list[dict[str, Any]]) -> None:
+def _bulk_insert(conn: Connection, batch: rows.RowBatch) -> None:
     """One driver-level executemany: SQLAlchemy's per-row parameter processing is half the
     cost of an ingest, and these rows are plain str/int/float/None that need none of it."""
-    columns = list(values[0])
+    table, columns, values = batch
+    if not values:
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in values])
+    conn.exec_driver_sql(sql, values)
 
 
 def _now() -> str:
@@ -161,9 +162,8 @@ class VulnStore:
             for table in (tables.affected, tables.advisory, tables.exploited, tables.feed):
                 key = table.c.name if table is tables.feed else table.c.feed
                 conn.execute(delete(table).where(key == name))
-            for table, values in rows.feed_rows(name, data):
-                if values:
-                    _bulk_insert(conn, table, values)
+            for batch in rows.feed_rows(name, data):
+                _bulk_insert(conn, batch)
             conn.execute(insert(tables.feed), [feed_rows])
 
     @_wrapped

@@ -1,0 +1,131 @@
+"""Feed documents (JSON or YAML bytes) decoded to plain data, fast and with one meaning.
+
+Every YAML scalar stays the text written (``1.10`` must not become the float 1.1), as
+PyYAML's ``BaseLoader`` gives it; that reference path walks libyaml's node tree by hand.
+
+Decoding is most of an ingest, so each format has a fast path whose result is checked to be
+the reference's, else the reference runs (and gives the error message, if any):
+
+- JSON: ``orjson``; anything it refuses (lone surrogates, huge integers, ``NaN``) goes to
+  ``json``.
+- YAML: rapidyaml parses in C++ and emits JSON, read with ``orjson``, about 4x faster than the
+  reference on the PyPI records. rapidyaml resolves less than YAML says (aliases stay
+  ``*name``, ``.NaN`` becomes ``.nan``, ``1.`` becomes ``1.0``, an empty value ``null``), so a
+  document with anything beyond plain mappings, sequences and string scalars - an anchor, alias,
+  tag, directive, second document, special float, or any unquoted number or constant in the
+  emitted JSON - takes the reference path. The checks may send a plain document there too
+  (they also look inside text); they never let a different result through. The PyPI and
+  Alpine secdb corpora are decoded both ways in the tests.
+
+Written here because no library does both: rapidyaml is fast but types scalars as YAML 1.2
+does, and PyYAML keeps strings but composes node objects in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+import yaml
+
+try:  # a C++ extension: without a wheel for this platform, the reference path does it all
+    import ryml  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - wheels exist for the platforms we run on
+    ryml = None
+
+DECODE_ERRORS: tuple[type[Exception], ...] = (ValueError, yaml.YAMLError)
+"""What :func:`load_json` and :func:`load_yaml` raise for bytes that are not their format."""
+
+# The base loader keeps every scalar a string, and the libyaml composer builds the node tree in
+# C; walking it by hand (below) is a third faster than PyYAML's generic constructor.
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+# Byte strings whose absence proves a document plain; only when one occurs does the precise
+# (slower) pattern below decide.
+_YAML_TRIGGERS = (
+    b"&",
+    b"*",
+    b"!",
+    b"%",
+    b"\t",
+    b"<<",
+    b"---",
+    b"...",
+    b".inf",
+    b".Inf",
+    b".INF",
+    b".nan",
+    b".NaN",
+    b".NAN",
+)
+# A directive or document marker at a line start; an anchor, alias or tag where a node starts;
+# a merge key; a special float; a tab (indentation rules differ).
+_YAML_BEYOND_PLAIN = re.compile(
+    rb"^(?:---|\.\.\.|%)|(?:^|[\s\[{,?:-])[&*!][^\s,\[\]{}]|<<|\.(?i:inf|nan)\b|\t",
+    re.MULTILINE,
+)
+_JSON_TRIGGERS = ("true", "false", "null")
+# In the emitted JSON: true / false / null as a value.
+_JSON_CONSTANT = re.compile(r"[\[,:]\s*(?:true|false|null)\s*[,\]}\n]")
+
+
+class _NotPlain(Exception):
+    """The fast path cannot vouch for this document."""
+
+
+def _not_plain(_text: str) -> Any:
+    raise _NotPlain
+
+
+def load_json(raw: bytes) -> Any:
+    """``json.loads``' result for ``raw``, computed by orjson when it agrees to."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def load_yaml(raw: bytes) -> Any:
+    """``raw`` as plain data, every scalar a string; ``yaml.YAMLError`` when it is not YAML."""
+    fast = _fast_yaml(raw)
+    if fast is not None:
+        return fast
+    return _plain(yaml.compose(raw, Loader=_YAML_LOADER))
+
+
+def _fast_yaml(raw: bytes) -> Any:
+    """rapidyaml's reading of a plain document, or ``None`` to use the reference path."""
+    if raw.startswith(b"---\n"):  # one explicit document start is still one document
+        raw = raw[4:]
+    if ryml is None or _beyond_plain(raw):
+        return None
+    try:
+        raw.decode("utf-8")  # the reference refuses what rapidyaml would carry through
+        tree = ryml.parse_in_arena(raw)
+        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+        if not emitted or _constant_in(emitted):
+            return None
+        data = json.loads(
+            emitted, parse_int=_not_plain, parse_float=_not_plain, parse_constant=_not_plain
+        )
+    except (_NotPlain, UnicodeError, ValueError, ryml.ExceptionBasic):
+        return None
+    return data if isinstance(data, dict | list) else None
+
+
+def _beyond_plain(raw: bytes) -> bool:
+    return any(t in raw for t in _YAML_TRIGGERS) and bool(_YAML_BEYOND_PLAIN.search(raw))
+
+
+def _constant_in(emitted: str) -> bool:
+    return any(t in emitted for t in _JSON_TRIGGERS) and bool(_JSON_CONSTANT.search(emitted))
+
+
+def _plain(node: yaml.Node | None) -> Any:
+    if node is None or isinstance(node, yaml.ScalarNode):
+        return node.value if node is not None else None
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item) for item in node.value]
+    return {_plain(key): _plain(value) for key, value in node.value}
