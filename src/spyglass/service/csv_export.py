@@ -1,48 +1,89 @@
-"""CSV exports of the image list and of open findings, streamed in batches.
+"""CSV exports of the image list and of open findings, streamed.
 
-Rows come from one server-side cursor (``yield_per``: a named cursor on PostgreSQL), are written
-a batch at a time and handed on as bytes, so an export of any size holds one batch in memory.
-The filters are the image list's own (:class:`~spyglass.store.catalog.ImageFilter`). Text cells
-that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) get a leading
-``'`` (OWASP "CSV injection"). The stdlib ``csv`` module does the quoting.
+The filters are the image list's own (:class:`~spyglass.store.catalog.ImageFilter`), and each
+export is one query. On PostgreSQL the query formats every cell itself and runs under
+``COPY (…) TO STDOUT (FORMAT csv)``, so the server writes the CSV and Python only passes the
+bytes on; elsewhere (SQLite) rows come from a ``yield_per`` cursor a batch at a time and the
+stdlib ``csv`` module writes them. Either way one batch is in memory, never the export.
+Text cells that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) get
+a leading ``'`` (OWASP "CSV injection"); both paths write the same cells.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, Select, and_
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from spyglass.service.schemas import FIX_COMMANDS
 from spyglass.store import catalog
 from spyglass.store.engine import Database
-from spyglass.store.models import SEVERITIES, Finding, Image, Repository
+from spyglass.store.models import SEVERITIES, Finding, Image, Repository, Tag
 
 BATCH = 2000
+CHUNK = 1 << 16
+"""Bytes handed on at a time on the COPY path (PostgreSQL sends one row per message)."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+"""``to_char`` pattern giving what ``datetime.isoformat(timespec="microseconds")`` gives."""
 
-IMAGE_COLUMNS: tuple[tuple[str, Any], ...] = (
-    ("image_id", Image.id), ("registry", Repository.host), ("repository", Repository.name),
-    ("digest", Image.digest), ("reference", Image.reference), ("platform", Image.platform),
-    ("os_family", Image.os_family), ("os_version", Image.os_version),
-    ("first_seen", Image.first_seen), ("scanned_at", Image.scanned_at),
-    ("packages", Image.packages), *((s, getattr(Image, s)) for s in SEVERITIES),
-    ("fixable", Image.fixable), ("exploited", Image.exploited),
+Kind = Literal["text", "int", "bool", "time"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: its header, the value it reads and how that value is written."""
+
+    name: str
+    value: Any
+    kind: Kind = "text"
+
+
+def _tags() -> Any:
+    """The image's tags, sorted, space-separated (PostgreSQL; SQLite gets them per batch)."""
+    joined = func.string_agg(Tag.name, aggregate_order_by(literal(" "), Tag.name))
+    return select(joined).where(Tag.image_id == Image.id).scalar_subquery()
+
+
+def _fix() -> Any:
+    """The fix command in SQL: the same templates as the API's ``fix_command``."""
+    whens = []
+    for ecosystem, template in FIX_COMMANDS.items():
+        head, rest = template.split("{name}")
+        middle = rest.split("{version}")[0]
+        command = literal(head) + Finding.package + literal(middle) + Finding.fixed_version
+        whens.append((Finding.ecosystem == ecosystem, command))
+    return case(*whens, else_=None)
+
+
+IMAGE_COLUMNS: tuple[Column, ...] = (
+    Column("image_id", Image.id, "int"), Column("registry", Repository.host),
+    Column("repository", Repository.name), Column("tags", None), Column("digest", Image.digest),
+    Column("reference", Image.reference), Column("platform", Image.platform),
+    Column("os_family", Image.os_family), Column("os_version", Image.os_version),
+    Column("first_seen", Image.first_seen, "time"), Column("scanned_at", Image.scanned_at, "time"),
+    Column("packages", Image.packages, "int"),
+    *(Column(s, getattr(Image, s), "int") for s in SEVERITIES),
+    Column("fixable", Image.fixable, "int"), Column("exploited", Image.exploited, "int"),
 )
-FINDING_COLUMNS: tuple[tuple[str, Any], ...] = (
-    ("image_id", Image.id), ("registry", Repository.host), ("repository", Repository.name),
-    ("digest", Image.digest), ("os_family", Image.os_family), ("os_version", Image.os_version),
-    ("advisory_id", Finding.advisory_id), ("package", Finding.package),
-    ("version", Finding.version), ("ecosystem", Finding.ecosystem),
-    ("severity", Finding.severity), ("fixed_version", Finding.fixed_version),
-    ("known_exploited", Finding.known_exploited), ("layer", Finding.layer),
-    ("first_seen", Finding.first_seen),
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("image_id", Image.id, "int"), Column("registry", Repository.host),
+    Column("repository", Repository.name), Column("tags", None), Column("digest", Image.digest),
+    Column("os_family", Image.os_family), Column("os_version", Image.os_version),
+    Column("advisory_id", Finding.advisory_id), Column("package", Finding.package),
+    Column("version", Finding.version), Column("ecosystem", Finding.ecosystem),
+    Column("severity", Finding.severity), Column("fixed_version", Finding.fixed_version),
+    Column("fix_command", None), Column("known_exploited", Finding.known_exploited, "bool"),
+    Column("layer", Finding.layer), Column("first_seen", Finding.first_seen, "time"),
 )
+"""``None`` values are derived: tags from the tag table, the fix command from the row."""
 
 
 def fix_command(ecosystem: str, package: str, fixed_version: str | None) -> str | None:
@@ -62,43 +103,38 @@ def cell(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat(timespec="microseconds")
     return value
 
 
-def _chunk(rows: Iterable[Sequence[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([cell(v) for v in row] for row in rows)
-    return out.getvalue().encode()
+def images_query(f: catalog.ImageFilter, sort: str) -> Select[Any]:
+    """The image list's rows, unpaginated (raw values; derived columns left out)."""
+    return catalog.ordered(catalog.filtered(f, *_raw(IMAGE_COLUMNS)), sort)
+
+
+def findings_query(f: catalog.ImageFilter, sort: str) -> Select[Any]:
+    """Open findings of the filtered images, images in the list's order; severity,
+    ``fixable=true`` and ``exploited=true`` narrow the findings as well as the images."""
+    return catalog.ordered(
+        catalog.filtered(f, *_raw(FINDING_COLUMNS))
+        .join(Finding, and_(Finding.image_id == Image.id, Finding.resolved_at.is_(None)))
+        .where(*_finding_conditions(f)), sort,
+    ).order_by(Finding.id)
 
 
 def images_csv(db: Database, f: catalog.ImageFilter, sort: str) -> Iterator[bytes]:
     """The filtered image list as CSV, in the list's order, with each image's tags."""
-    query = catalog.ordered(catalog.filtered(f, *(c for _, c in IMAGE_COLUMNS)), sort)
-    yield _chunk([[*(n for n, _ in IMAGE_COLUMNS), "tags"]])
-    with db.transaction() as session:
-        for batch in _batches(session, query):
-            tags = catalog.tags_of(session, [r[0] for r in batch])
-            yield _chunk([*r, " ".join(tags.get(r[0], ()))] for r in batch)
+    return _export(db, IMAGE_COLUMNS, images_query(f, sort))
 
 
 def findings_csv(db: Database, f: catalog.ImageFilter, sort: str) -> Iterator[bytes]:
-    """Open findings of the filtered images as CSV (image columns first), images in the
-    list's order; severity, fixable and exploited filters narrow the findings too."""
-    names = [n for n, _ in FINDING_COLUMNS]
-    query = catalog.ordered(
-        catalog.filtered(f, *(c for _, c in FINDING_COLUMNS))
-        .join(Finding, and_(Finding.image_id == Image.id, Finding.resolved_at.is_(None)))
-        .where(*_finding_conditions(f)), sort,
-    ).order_by(Finding.id)
-    eco, pkg, fix = (names.index(n) for n in ("ecosystem", "package", "fixed_version"))
-    yield _chunk([[*names[:3], "tags", *names[3:], "fix_command"]])
-    with db.transaction() as session:
-        for batch in _batches(session, query):
-            tags = catalog.tags_of(session, sorted({r[0] for r in batch}))
-            yield _chunk([*r[:3], " ".join(tags.get(r[0], ())), *r[3:],
-                          fix_command(r[eco], r[pkg], r[fix])] for r in batch)
+    """Open findings of the filtered images as CSV, image columns first (see
+    :func:`findings_query`)."""
+    return _export(db, FINDING_COLUMNS, findings_query(f, sort))
+
+
+def _raw(columns: Sequence[Column]) -> list[Any]:
+    return [c.value for c in columns if c.value is not None]
 
 
 def _finding_conditions(f: catalog.ImageFilter) -> list[ColumnElement[bool]]:
@@ -112,6 +148,82 @@ def _finding_conditions(f: catalog.ImageFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _batches(session: Session, query: Select[Any]) -> Iterator[Sequence[Row[Any]]]:
+def _export(db: Database, columns: Sequence[Column], query: Select[Any]) -> Iterator[bytes]:
+    yield _chunk([[c.name for c in columns]])
+    with db.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            yield from _copy(session, query.with_only_columns(*_formatted(columns),
+                                                              maintain_column_froms=True))
+        else:
+            yield from _written(session, columns, query)
+
+
+# -- PostgreSQL: the server formats and writes the CSV ---------------------------------------
+
+def _formatted(columns: Sequence[Column]) -> list[Any]:
+    return [_sql_cell(c) for c in columns]
+
+
+def _sql_cell(column: Column) -> Any:
+    value = {"tags": _tags(), "fix_command": _fix()}.get(column.name, column.value)
+    if column.kind == "int":
+        return value
+    if column.kind == "bool":
+        return case((value.is_(True), "true"), else_="false")
+    if column.kind == "time":
+        return func.to_char(func.timezone("UTC", value), ISO_UTC)
+    text = cast(value, String)
+    risky = func.substr(text, 1, 1).in_(FORMULA_START)
+    return case((risky, literal("'") + text), else_=text)
+
+
+def _copy(session: Session, query: Select[Any]) -> Iterator[bytes]:
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect,
+                             compile_kwargs={"render_postcompile": True})
+    raw: Any = connection.connection.driver_connection
+    statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(statement, compiled.params) as copy:
+        pending, size = [], 0
+        for block in copy:
+            pending.append(bytes(block))
+            size += len(block)
+            if size >= CHUNK:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+
+
+# -- elsewhere: rows in batches, written by the csv module -----------------------------------
+
+def _written(session: Session, columns: Sequence[Column], query: Select[Any]) -> Iterator[bytes]:
+    names = [c.name for c in columns if c.value is not None]
+    derive = _deriver(columns, names)
     result = session.execute(query, execution_options={"yield_per": BATCH})
-    yield from result.partitions()
+    for batch in result.partitions():
+        tags = catalog.tags_of(session, sorted({r[0] for r in batch}))
+        yield _chunk(derive(row, tags) for row in batch)
+
+
+def _deriver(columns: Sequence[Column], names: list[str]
+             ) -> Callable[[Sequence[Any], dict[int, tuple[str, ...]]], list[object]]:
+    index = {n: i for i, n in enumerate(names)}
+
+    def derive(row: Sequence[Any], tags: dict[int, tuple[str, ...]]) -> list[object]:
+        values = dict(zip(names, row, strict=True))
+        values["tags"] = " ".join(tags.get(row[0], ()))
+        if "fix_command" not in index and "ecosystem" in index:
+            values["fix_command"] = fix_command(values["ecosystem"], values["package"],
+                                                values["fixed_version"])
+        return [cell(values[c.name]) for c in columns]
+
+    return derive
+
+
+def _chunk(rows: Iterable[Sequence[object]]) -> bytes:
+    out = io.StringIO()
+    # CRLF, as RFC 4180 says: the csv module quotes a lone CR only when it is in the terminator
+    # (PostgreSQL's COPY ends lines with LF and quotes CR itself).
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode()
