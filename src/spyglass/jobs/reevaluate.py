@@ -26,7 +26,7 @@ from spyglass.jobs.runtime import Runtime
 from spyglass.match import CandidateCache, match
 from spyglass.store.models import Image, InventoryRecord, utcnow
 from spyglass.store.results import FindingRow, apply_findings
-from spyglass.vulndb.store import VulnStore
+from spyglass.vulndb.store import FeedStatus, VulnStore
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,15 @@ def match_one(store: VulnStore, cache: CandidateCache, stored: Stored) -> Matche
 
 def write(session: Session, matched: Sequence[Matched], run: Reevaluation, now: datetime) -> None:
     """Apply each image's findings, unless a scan recorded since replaced its inventory."""
+    # Locking the batch's rows (in id order, so two runs cannot deadlock) makes a concurrent
+    # scan or re-evaluation of these images wait for this transaction.
+    wanted = sorted(m.image_id for m in matched)
+    images = {i.id: i for i in session.scalars(
+        select(Image).where(Image.id.in_(wanted)).order_by(Image.id)
+        .with_for_update().execution_options(populate_existing=True)
+    )}
     for item in matched:
-        # The row lock makes a concurrent scan or re-evaluation of this image wait for us.
-        image = session.get(Image, item.image_id, with_for_update=True, populate_existing=True)
+        image = images.get(item.image_id)
         if image is None or image.last_scan_id != item.scan_id:
             run.skipped += 1
             continue
@@ -110,11 +116,24 @@ def write(session: Session, matched: Sequence[Matched], run: Reevaluation, now: 
             run.changed.append(image.id)
 
 
+class _Snapshot(VulnStore):
+    """The store with its feed list read once: the matcher asks for it per inventory, and the
+    refresh lock keeps the feeds still while the run lasts."""
+
+    def __init__(self, store: VulnStore) -> None:
+        super().__init__(store.engine)
+        self._feeds = store.feeds()
+
+    def feeds(self) -> list[FeedStatus]:
+        """The feeds as they were when the run began."""
+        return self._feeds
+
+
 def reevaluate(runtime: Runtime, *, batch: int = BATCH, now: datetime | None = None
                ) -> Reevaluation:
     """Match every stored inventory against the current data and record what changed."""
     run = Reevaluation(started_at=now or utcnow())
-    store = VulnStore(runtime.db.engine)  # same database; the vuln_ tables sit beside ours
+    store = _Snapshot(VulnStore(runtime.db.engine))  # the vuln_ tables sit beside ours
     if not store.feeds():
         return run
     cache = CandidateCache()
