@@ -24,9 +24,9 @@ from spyglass.store.models import Image, QueueEntry, Registry, Tag, utcnow
 from tests.helpers.backends import Backend
 from tests.helpers.images import build_image
 from tests.helpers.push import push_image
-from tests.helpers.registry import RunningRegistry, registry
+from tests.helpers.registry import USERS, RunningRegistry, basic_registry, registry
 
-__all__ = ["registry"]
+__all__ = ["basic_registry", "registry"]
 
 
 def _image(marker: str) -> Any:
@@ -44,11 +44,12 @@ def runtime(backend: Backend, db: Database) -> Iterator[Runtime]:
     made.close()
 
 
-def _add(runtime: Runtime, url: str, repositories: list[str] | None, interval: int = 3600) -> int:
+def _add(runtime: Runtime, url: str, repositories: list[str] | None, interval: int = 3600,
+         username: str | None = None, password: str | None = None) -> int:
     box = SecretBox.from_config(runtime.settings.data_dir)
     with runtime.db.transaction() as session:
         return registries.create(
-            session, box, name="local", kind="oci", url=url, username=None, password=None,
+            session, box, name="local", kind="oci", url=url, username=username, password=password,
             insecure=False, repositories=repositories, scan_interval=interval, now=utcnow(),
         ).id
 
@@ -144,3 +145,26 @@ def test_tags_follow_relative_link_headers() -> None:
     with RegistryClient("registry.test", OpenOptions(), transport=transport) as client:
         assert list_tags(client, "team/app", page_size=2) == ["a", "b", "c"]
     assert seen == ["n=2", "last=b&n=2"]
+
+
+def test_the_stored_credentials_are_used_to_poll_and_to_scan(
+        runtime: Runtime, basic_registry: RunningRegistry, backend: Backend) -> None:
+    repo = f"private/{backend.name}"
+    digest = push_image(basic_registry.url, repo, "1", _image("private"),
+                        headers=basic_registry.push_headers(repo))
+    [(user, password)] = USERS.items()
+    refused = poll_registry(runtime, _add(runtime, basic_registry.url, [repo]))
+    assert refused.queued == [] and "username and password" in refused.failures[0]
+    with runtime.db.transaction() as session:
+        session.query(Registry).delete()
+    polled = poll_registry(runtime, _add(runtime, basic_registry.url, [repo], username=user,
+                                         password=password))
+    assert (polled.failures, list(polled.digests.values())) == ([], [digest])
+    assert _scan(runtime, polled) == ["scanned"]
+
+
+def test_the_minutely_poll_is_a_periodic_task(backend: Backend, runtime: Runtime) -> None:
+    from spyglass.jobs.tasks import Jobs
+
+    names = {task.name for task in Jobs(runtime).huey._registry.periodic_tasks}
+    assert "poll_registries" in names

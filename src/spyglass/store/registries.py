@@ -21,6 +21,7 @@ from spyglass.store.models import Registry
 
 KINDS = ("oci", "dockerhub", "ecr", "acr")
 DEFAULT_INTERVAL = 3600
+_HOST = re.compile(r"^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:\d{1,5})?$")
 _HOSTS = {
     "ecr": (re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$"),
             "ACCOUNT.dkr.ecr.REGION.amazonaws.com"),
@@ -49,7 +50,7 @@ def host_of(kind: str, url: str) -> tuple[str, bool]:
         return "docker.io", False
     if kind in _HOSTS and not _HOSTS[kind][0].match(host):
         raise UsageError(f"{url!r} is not an {kind.upper()} registry URL; use {_HOSTS[kind][1]}")
-    if not host or "/" in host:
+    if not _HOST.match(host):
         raise UsageError(f"{url!r} is not a registry URL; use HOST[:PORT], e.g. registry:5000")
     return host, plain
 
