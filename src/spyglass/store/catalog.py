@@ -100,18 +100,22 @@ def _conditions(f: ImageFilter) -> list[ColumnElement[bool]]:
     if f.scanned_before:
         where.append(Image.scanned_at < f.scanned_before)
     if f.state:
-        where.append(scan_state() == f.state)
+        where.append(_state_is(f.state))
     return where
 
 
-def scan_state() -> ColumnElement[str]:
-    """The image's scan state: its latest queue entry's (a rescan may be queued or have
-    failed), or ``scanned`` when finished entries were purged."""
-    latest = (
-        select(QueueEntry.state).where(QueueEntry.image_id == Image.id)
-        .order_by(QueueEntry.id.desc()).limit(1).scalar_subquery()
-    )
-    return func.coalesce(latest, SCANNED)
+def _state_is(state: str) -> ColumnElement[bool]:
+    """The image's latest queue entry is in ``state`` (a rescan may be queued or have failed);
+    ``scanned`` also when none is left (finished entries are purged). Written as semi-joins on
+    the small queue table rather than a per-image subquery, so no index is needed."""
+    latest = (select(func.max(QueueEntry.id)).where(QueueEntry.image_id.is_not(None))
+              .group_by(QueueEntry.image_id))
+    if state == SCANNED:  # NOT IN is safe: image_id is never NULL in the subquery
+        elsewhere = select(QueueEntry.image_id).where(QueueEntry.id.in_(latest),
+                                                       QueueEntry.state != SCANNED)
+        return Image.id.not_in(elsewhere)
+    return Image.id.in_(select(QueueEntry.image_id).where(QueueEntry.id.in_(latest),
+                                                          QueueEntry.state == state))
 
 
 def filtered(f: ImageFilter, *columns: Any) -> Select[Any]:
