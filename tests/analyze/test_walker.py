@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from spyglass.analyze import files
 from spyglass.analyze.interface import Analyzer
 from spyglass.analyze.layer import LayerResult
 from spyglass.analyze.walker import walk_layer
@@ -84,6 +85,45 @@ def test_hard_link_is_analyzed_with_its_targets_content() -> None:
     assert names(result, "opt/thing") == ["a"]
     unknown = result.files["x/thing"][0][1].unknowns[0]
     assert "hard link" in unknown.reason and unknown.layer == sha256(tar)
+
+
+class OnlyLinks(Lines):
+    """Wants only paths under ``links/``."""
+
+    name = "test/only-links"
+
+    def required(self, path: str, size: int) -> bool:
+        return path.startswith("links/")
+
+
+def test_hard_link_to_content_no_longer_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing in memory is kept once a later file is spooled: the link's analyzers that saw the
+    # target get its result with the path moved; one that did not gets an Unknown.
+    monkeypatch.setattr(files, "KEEP_MEMORY", 0)
+    tar = layer_tar({"usr/thing": b"a 1\n", "usr/other-thing": b"b 1\n",
+                     "links/thing": Hardlink("usr/thing")})
+    result = walk(tar, [Lines(), OnlyLinks()])
+    lines, only = result.files["links/thing"]
+    assert [(p.name, p.path) for p in lines[1].packages] == [("a", "links/thing")]
+    assert only[0] == "test/only-links" and "not kept" in only[1].unknowns[0].reason
+
+
+def test_hard_link_to_a_large_file_kept_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "SPOOL_MEMORY", 5)
+    monkeypatch.setattr(files, "KEEP_MEMORY", 0)
+    tar = layer_tar({"usr/thing": b"a 1\nb 2\n", "usr/other-thing": b"c 1\n",
+                     "links/thing": Hardlink("usr/thing")})
+    analyzer = OnlyLinks()
+    result = walk(tar, [Lines(), analyzer])
+    assert names(result, "links/thing") == ["a", "b", "a", "b"]
+    assert analyzer.seen == {"links/thing": 1}
+
+
+def test_files_in_which_nothing_was_found_share_one_entry() -> None:
+    result = walk(layer_tar({"a/thing": b"", "b/thing": b"", "c/thing": b"x 1\n"}), [Lines()])
+    assert result.files["a/thing"] is result.files["b/thing"]
+    assert result.files["a/thing"][0][1] is files.EMPTY
+    assert names(result, "c/thing") == ["x"]
 
 
 def test_names_leaving_the_root_are_refused() -> None:

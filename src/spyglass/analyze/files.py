@@ -2,13 +2,20 @@
 
 Member names are normalised (no ``/``, ``./``, ``.`` or empty parts; ``..`` resolved
 lexically) and a name that would leave the image root is refused with an Unknown. Wanted files
-are spooled once (memory first, a temporary file past a few megabytes) and given to every
-analyzer that asked; recently spooled files are kept for the rest of the layer so that a hard
-link to one of them can be analyzed with its target's content.
+are spooled once (a small file as one ``bytes`` object that the analyzers read without a copy,
+a larger one in a temporary file) and given to every analyzer that asked.
+
+Hard links: the recently spooled files are kept for the rest of the layer within small limits
+(:data:`KEEP_MEMORY` in memory, :data:`KEEP_DISK` on disk), so that a hard link to one of them
+is analyzed with its target's content. When the target's content is gone, an analyzer that
+analyzed the target gets its result again with the target's path changed to the link's (what
+an analyzer finds depends on the content; the path is only stamped on it), and only an analyzer
+that wants the link but did not analyze the target gets an Unknown.
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -24,9 +31,14 @@ from spyglass.inventory import DiffId, Unknown
 
 SPOOL_MEMORY = 4 * 1024 * 1024
 """A wanted file larger than this is spooled to a temporary file instead of memory."""
-KEEP_MEMORY = 32 * 1024 * 1024
+KEEP_MEMORY = 4 * 1024 * 1024
+KEEP_DISK = 1024 * 1024 * 1024
 KEEP_FILES = 256
-"""Limits on spooled files kept for hard links; the oldest are released first."""
+"""Limits on spooled files kept for hard links; the oldest are released first. Memory is kept
+small because it adds to the peak of every scan; disk costs only space."""
+EMPTY = AnalyzerResult()
+"""Shared by every file in which an analyzer found nothing (most files the secrets analyzer
+reads): a layer's result holds one entry per analyzed file, so each entry is kept small."""
 
 
 def normalise(name: str) -> str | None:
@@ -49,6 +61,54 @@ class _Kept:
     mode: int
 
 
+class _KeptFiles:
+    """Spooled files kept for hard links, in memory or on disk: the oldest go first."""
+
+    def __init__(self) -> None:
+        # Keyed by "in memory": each kind has its own limit and its own oldest file.
+        self._files: dict[bool, OrderedDict[str, _Kept]] = {m: OrderedDict() for m in (True, False)}
+        self._bytes = {True: 0, False: 0}
+
+    def get(self, path: str) -> _Kept | None:
+        return self._files[True].get(path) or self._files[False].get(path)
+
+    def add(self, path: str, kept: _Kept) -> None:
+        self.release(path)
+        memory = isinstance(kept.spool, io.BytesIO)
+        files, limit = self._files[memory], KEEP_MEMORY if memory else KEEP_DISK
+        files[path] = kept
+        self._bytes[memory] += kept.size
+        while len(files) > 1 and (self._bytes[memory] > limit or len(files) > KEEP_FILES):
+            self.release(next(iter(files)))
+
+    def release(self, path: str) -> None:
+        for memory, files in self._files.items():
+            old = files.pop(path, None)
+            if old is not None:
+                old.spool.close()
+                self._bytes[memory] -= old.size
+
+    def close(self) -> None:
+        for files in self._files.values():
+            for path in list(files):
+                self.release(path)
+
+
+def _relocated(result: AnalyzerResult, old: str, new: str) -> AnalyzerResult:
+    """A target's result for a hard link: paths under ``old`` moved to ``new``."""
+
+    def moved(path: str) -> str:
+        return new + path[len(old):] if path.startswith(old) else path
+
+    return replace(
+        result,
+        packages=tuple(replace(p, path=moved(p.path)) for p in result.packages),
+        secrets=tuple(replace(s, path=moved(s.path)) for s in result.secrets),
+        unknowns=tuple(replace(u, path=moved(u.path)) for u in result.unknowns),
+        captured=tuple((moved(path), text) for path, text in result.captured),
+    )
+
+
 class LayerFiles:
     """Collects one layer's result while its members stream past; use as a context manager."""
 
@@ -61,15 +121,15 @@ class LayerFiles:
         self._whiteouts: dict[str, None] = {}
         self._opaque: dict[str, None] = {}
         self._unknowns: list[Unknown] = []
-        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._kept = _KeptFiles()
+        self._sizes: dict[str, int] = {}  # of the files in _files, for hard links to them
+        self._interned: dict[FileResults, FileResults] = {}
 
     def __enter__(self) -> LayerFiles:
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        for kept in self._kept.values():
-            kept.spool.close()
-        self._kept.clear()
+        self._kept.close()
 
     def result(self, *, size: int, compression: str) -> LayerResult:
         """The layer's result once every member has been added."""
@@ -112,8 +172,9 @@ class LayerFiles:
             self._whiteouts[f"{parent}/{base[4:]}" if parent else base[4:]] = None
 
     def _forget(self, path: str) -> None:
-        for entries in (self._files, self._symlinks, self._hardlinks, self._dirs):
+        for entries in (self._files, self._symlinks, self._hardlinks, self._dirs, self._sizes):
             entries.pop(path, None)
+        self._kept.release(path)
 
     def _wanting(self, path: str, size: int) -> list[Analyzer]:
         wanted = []
@@ -132,13 +193,25 @@ class LayerFiles:
             return
         kept = None
         if any(member.size <= a.max_size for a in wanted):
-            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115
-            tar.copy_data(spool)
-            kept = _Kept(spool, member.size, member.mode)
-            self._keep(path, kept)
-        self._files[path] = tuple(
-            (a.name, self._analyze(a, path, kept, member.size)) for a in wanted
-        )
+            kept = _Kept(self._spool(member.size, tar), member.size, member.mode)
+            self._kept.add(path, kept)
+        results = tuple((a.name, self._analyze(a, path, kept, member.size)) for a in wanted)
+        self._record(path, member.size, results)
+
+    @staticmethod
+    def _spool(size: int, tar: TarStream) -> IO[bytes]:
+        if size <= SPOOL_MEMORY:
+            # BytesIO shares the bytes object; an analyzer's read() of it all copies nothing.
+            return io.BytesIO(tar.read_data())
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _release or __exit__
+        tar.copy_data(spool)
+        return spool
+
+    def _record(self, path: str, size: int, results: FileResults) -> None:
+        if all(result is EMPTY for _, result in results):
+            results = self._interned.setdefault(results, results)
+        self._files[path] = results
+        self._sizes[path] = size
 
     def _hardlink(self, path: str, member: Member) -> None:
         target = normalise(member.linkname)
@@ -147,18 +220,23 @@ class LayerFiles:
             return
         target = self._hardlinks.get(target, target)
         self._hardlinks[path] = target
-        kept = self._kept.get(target)
-        wanted = self._wanting(path, kept.size if kept else 0)
-        if wanted:
-            self._files[path] = tuple((a.name, self._analyze(a, path, kept, None)) for a in wanted)
+        size = self._sizes.get(target)
+        wanted = self._wanting(path, size or 0)
+        if not wanted:
+            return
+        kept, earlier = self._kept.get(target), dict(self._files.get(target, ()))
+        results = tuple((a.name, self._linked(a, path, target, kept, earlier)) for a in wanted)
+        self._record(path, size or 0, results)
 
-    def _keep(self, path: str, kept: _Kept) -> None:
-        self._kept[path] = kept
-        in_memory = sum(k.size for k in self._kept.values() if k.size <= SPOOL_MEMORY)
-        while len(self._kept) > 1 and (in_memory > KEEP_MEMORY or len(self._kept) > KEEP_FILES):
-            _, old = self._kept.popitem(last=False)
-            old.spool.close()
-            in_memory -= old.size if old.size <= SPOOL_MEMORY else 0
+    def _linked(
+        self, analyzer: Analyzer, path: str, target: str, kept: _Kept | None,
+        earlier: dict[str, AnalyzerResult],
+    ) -> AnalyzerResult:
+        if kept is None and analyzer.name in earlier:
+            return _relocated(earlier[analyzer.name], target, path)
+        size = self._sizes.get(target)
+        over = size is not None and size > analyzer.max_size
+        return self._analyze(analyzer, path, kept, size if kept or over else None)
 
     def _failed(self, analyzer: Analyzer, path: str, reason: str) -> AnalyzerResult:
         return AnalyzerResult(unknowns=(Unknown(path, reason, analyzer.name, self._diff_id),))
@@ -184,6 +262,8 @@ class LayerFiles:
 
     def _stamp(self, analyzer: Analyzer, path: str, result: AnalyzerResult) -> AnalyzerResult:
         """Fill in what the walker knows better than the analyzer: path, name and layer."""
+        if result == EMPTY:
+            return EMPTY
         return replace(
             result,
             packages=tuple(

@@ -146,6 +146,14 @@ class TarStream:
         if self._in.copy(n, out) != n:
             raise CorruptLayer(f"the tar stream ends inside a file's data (offset {self.offset})")
 
+    def read_data(self) -> bytes:
+        """The current member's data as one bytes object (for small members)."""
+        n, self._left = self._left, 0
+        data = self._in.read(n)
+        if len(data) != n:
+            raise CorruptLayer(f"the tar stream ends inside a file's data (offset {self.offset})")
+        return data
+
     def _finish_member(self) -> None:
         n, self._left = self._left + self._pad, 0
         self._pad = 0
