@@ -1,8 +1,10 @@
 """Read one layer once, as a stream, and hand each analyzer the files it asks for.
 
-Decompression runs in a reader thread (zlib and zstd release the GIL) that feeds a small
-bounded queue of decoded chunks; hashing (which releases the GIL too), tar parsing and the
-analyzers run in the calling thread, overlapping it. Memory stays at a few chunks plus the
+Decompression and hashing run in a reader thread (ISA-L, zstd and sha256 release the GIL) that
+feeds a small bounded queue of decoded chunks; tar parsing and the analyzers run in the calling
+thread, overlapping it. Each chunk is hashed after it is queued, so that the parser works on a
+chunk while it is hashed: the calling thread, which holds the GIL for the Python work, is the
+busier one once decompression is fast. Memory stays at a few chunks plus the
 spooled files, whatever the layer's size. Measured on an 868 MB tar (322 MB gzip, 11,924
 members, every registered analyzer): about 3-4 s and 33 MB peak RSS, against 5-6 s for
 ``gzip -dc | tar -t`` on the same shared machine. The diff_id (sha256 of the decoded
@@ -27,9 +29,9 @@ from spyglass.analyze.tarstream import TarStream
 from spyglass.errors import CorruptLayer, DigestMismatch, LayerError
 from spyglass.inventory import DiffId
 
-CHUNK = 1024 * 1024
+CHUNK = 256 * 1024
 QUEUE_DEPTH = 8
-"""Decoded chunks in flight between the reader thread and the tar parser (8 MiB at most)."""
+"""Decoded chunks in flight between the reader thread and the tar parser (2 MiB at most)."""
 
 Progress = Callable[[int], None]
 """Called with the number of stored (compressed) bytes read so far."""
@@ -88,6 +90,8 @@ class _Pipeline:
                 self._put(chunk)
                 if not chunk:
                     return
+                self.hash.update(chunk)  # joined before the consumer reads the digest
+                self.size += len(chunk)
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put(exc)
 
@@ -102,10 +106,14 @@ class _Pipeline:
             self._done = True
             raise item
         self._done = not item
-        # Hashed here, not in the reader thread, so that hashing overlaps decompression.
-        self.hash.update(item)
-        self.size += len(item)
         return item
+
+    def digest(self) -> str:
+        """``sha256:<hex>`` of the whole decoded stream (what is left of it is read first)."""
+        while self.read():
+            pass
+        self._thread.join()
+        return "sha256:" + self.hash.hexdigest()
 
 
 def walk_layer(
@@ -130,7 +138,7 @@ def walk_layer(
             tar = TarStream(pipeline, CHUNK)
             for member in tar:
                 files.add(member, tar)
-            actual = "sha256:" + pipeline.hash.hexdigest()
+            actual = pipeline.digest()
     except CorruptLayer as exc:
         raise CorruptLayer(
             f"{where} is truncated or corrupt: {exc}; pull the image again or rebuild it"
