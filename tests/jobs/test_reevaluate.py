@@ -20,6 +20,7 @@ from spyglass.inventory import Digest, Inventory, OSRelease, Package
 from spyglass.jobs.reevaluate import Matched, Reevaluation, reevaluate, write
 from spyglass.jobs.refresh import exclusive, interval_hours, is_due, refresh
 from spyglass.jobs.runtime import Runtime
+from spyglass.jobs.tasks import Jobs
 from spyglass.store.engine import Database
 from spyglass.store.locate import Location
 from spyglass.store.models import Finding, FindingEvent, Image, InventoryRecord, utcnow
@@ -173,3 +174,20 @@ def test_due_after_the_interval(runtime: Runtime, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("SPYGLASS_FEED_INTERVAL_HOURS", bad)
         with pytest.raises(UsageError, match="SPYGLASS_FEED_INTERVAL_HOURS"):
             interval_hours()
+
+
+def test_data_changed_outside_the_service_is_caught_up_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPYGLASS_FEEDS", "osv/Alpine")  # no network even if a check were due
+    jobs = Jobs(runtime)
+    jobs.flush()
+    try:
+        store_image(runtime, 1, "1.2.4-r2")
+        load(runtime, musl_advisory("CVE-2099-0001", "1.2.4-r3"))  # as `spyglass db update`
+        caught_up = jobs.feeds.run_if_due()  # not due: fetches nothing, re-evaluates
+        assert caught_up is not None and caught_up.results == ()
+        assert caught_up.reevaluation is not None and caught_up.reevaluation.new == 1
+        assert jobs.feeds.run_if_due() is None  # the marker now matches the data
+    finally:
+        jobs.flush()

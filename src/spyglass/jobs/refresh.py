@@ -5,24 +5,28 @@ A periodic Huey task checks every 15 minutes whether the data is older than
 ``vulndb.update``; "refresh now" queues the same work at once. When any feed changed, every
 stored inventory is matched again (:mod:`.reevaluate`). Checking often and deciding from the
 stored ``checked_at`` rather than a fixed crontab means a restart neither skips nor repeats a
-refresh. One refresh runs at a time per installation: a PostgreSQL advisory lock, or a file
-lock in the data directory on SQLite; both are released by the operating system or server
-when a worker dies, so no stale lock survives it.
+refresh. The feeds' stamp at the last completed re-evaluation is kept in the queue's key-value
+store, so data changed outside the service (``spyglass db update``) or a re-evaluation cut short
+by a dying worker is caught up at the next check. One refresh runs at a time per
+installation: a PostgreSQL advisory lock, or a file lock in the data directory on SQLite; both
+are released by the server or the operating system when a worker dies, so no stale lock
+survives it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
-from huey import crontab
+from huey import Huey, crontab
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -128,9 +132,47 @@ def _pg_lock(runtime: Runtime) -> Iterator[bool]:
         raise DataError(f"cannot take the feed refresh lock ({exc}); check the database") from exc
 
 
+class Marker(Protocol):
+    """Where the feeds' stamp at the last completed re-evaluation is kept."""
+
+    def get(self) -> str | None:
+        """The stamp recorded last, if any."""
+
+    def put(self, stamp: str) -> None:
+        """Record ``stamp`` once a re-evaluation against it has completed."""
+
+
+class HueyMarker:
+    """The marker in the queue's key-value store: shared by every worker of the installation."""
+
+    KEY = "spyglass-feeds-reevaluated"
+
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+
+    def get(self) -> str | None:
+        """The stamp recorded last, if any."""
+        found = self.huey.get(self.KEY, peek=True)
+        return found if isinstance(found, str) else None
+
+    def put(self, stamp: str) -> None:
+        """Record ``stamp``."""
+        self.huey.put(self.KEY, stamp)
+
+
+def stamp(store: VulnStore) -> str:
+    """What identifies the stored data: each feed's name, plugin version, time and hash."""
+    return json.dumps([[f.name, f.version, f.refreshed_at, f.content_hash]
+                       for f in store.feeds()])
+
+
 def refresh(runtime: Runtime, feeds: list[Feed] | None = None, *,
-            http: httpx.Client | None = None) -> Refresh | None:
-    """Update the feeds and re-evaluate if any changed; ``None`` if a refresh is running."""
+            http: httpx.Client | None = None, marker: Marker | None = None) -> Refresh | None:
+    """Update the feeds and re-evaluate if any changed; ``None`` if a refresh is running.
+
+    With a ``marker``, also re-evaluate when the data differs from the last completed
+    re-evaluation: a run cut short by a dying worker, or ``spyglass db update`` run by hand.
+    """
     with exclusive(runtime) as held:
         if not held:
             log.info("a feed refresh is already running; skipped")
@@ -140,9 +182,12 @@ def refresh(runtime: Runtime, feeds: list[Feed] | None = None, *,
                                http=http))
         for failed in (r for r in results if r.error):
             log.warning("feed %s: %s", failed.feed, failed.error)
+        now = stamp(store)
         done = Refresh(results, None)
-        if done.changed:
+        if done.changed or (marker is not None and marker.get() != now):
             done = Refresh(results, reevaluate(runtime))
+            if marker is not None:
+                marker.put(now)
         return done
 
 
@@ -160,19 +205,23 @@ class FeedTasks:
     def __init__(self, jobs: Jobs) -> None:
         self.runtime = jobs.runtime
         self.huey = jobs.huey
+        self.marker = HueyMarker(jobs.huey)
         self._now = self.huey.task(name="refresh_feeds")(self.run)
         self.huey.periodic_task(CHECK_SCHEDULE, name="refresh_feeds_if_due")(self.run_if_due)
 
     def run(self) -> Refresh | None:
         """Refresh now (what the queued task does)."""
-        return refresh(self.runtime)
+        return refresh(self.runtime, marker=self.marker)
 
     def run_if_due(self) -> Refresh | None:
-        """Refresh when the data is older than the configured interval."""
+        """Refresh when the data is older than the configured interval; otherwise only catch
+        up on a re-evaluation that the data needs (no feed is fetched then)."""
         store = VulnStore(self.runtime.db.engine)
-        if not is_due(store, timedelta(hours=interval_hours()), utcnow()):
+        if is_due(store, timedelta(hours=interval_hours()), utcnow()):
+            return self.run()
+        if self.marker.get() == stamp(store):
             return None
-        return self.run()
+        return refresh(self.runtime, [], marker=self.marker)
 
     def enqueue(self) -> Ticket:
         """Queue "refresh now" for the workers; ``DataError`` when the broker is unreachable."""
