@@ -1,13 +1,14 @@
 """A forward-only tar reader over a stream of decoded chunks, strict about truncation.
 
-Written by hand around ``tarfile.TarInfo.frombuf`` (which decodes one 512-byte header:
-checksum, base-256 numbers, the ustar prefix) because ``tarfile``'s stream mode does not fit
-a layer walker: it skips file data without noticing when the stream ends early, silently stops
-at a bad header, and stops at the first end-of-archive marker, so the second of two
-concatenated tar streams (which Docker and GNU ``tar -i`` read) is lost. Here file data is
-skipped by dropping chunks without copying, PAX (``path``, ``linkpath``, ``size``) and GNU long
-names are applied, bytes after the end marker that are not a header are ignored, and every
-short read is a :class:`~spyglass.errors.CorruptLayer`.
+Written by hand around :func:`~spyglass.analyze.tarheader.parse_header` (one 512-byte header,
+decoded as ``tarfile.TarInfo.frombuf`` does: checksum, base-256 numbers, the ustar prefix)
+because ``tarfile``'s stream mode does not fit a layer walker: it skips file data without
+noticing when the stream ends early, silently stops at a bad header, and stops at the first
+end-of-archive marker, so the second of two concatenated tar streams (which Docker and GNU
+``tar -i`` read) is lost. Here file data is skipped by dropping chunks without copying, PAX
+(``path``, ``linkpath``, ``size``) and GNU long names are applied, bytes after the end marker
+that are not a header are ignored, and every short read is a
+:class:`~spyglass.errors.CorruptLayer`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from enum import Enum
 from typing import IO
 
 from spyglass.analyze.compression import Reader
+from spyglass.analyze.tarheader import Header, parse_header
 from spyglass.errors import CorruptLayer
 
 BLOCK = 512
@@ -166,7 +168,7 @@ class TarStream:
             raise CorruptLayer(f"the tar stream ends inside an extended header ({self.offset})")
         return data
 
-    def _header(self, ended: bool) -> tarfile.TarInfo | bool | None:
+    def _header(self, ended: bool) -> Header | bool | None:
         """The next header; None at the end of the stream; False for a zero block."""
         block = self._in.read(BLOCK)
         if not block:
@@ -176,7 +178,7 @@ class TarStream:
         if block == _ZERO_BLOCK:
             return False
         try:
-            return tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+            return parse_header(block)
         except tarfile.HeaderError as exc:
             if ended:  # bytes after the end-of-archive marker that are not a second stream
                 self._in.drain()
@@ -194,7 +196,7 @@ class TarStream:
             if info is False:
                 ended = True
                 continue
-            assert isinstance(info, tarfile.TarInfo)
+            assert isinstance(info, Header)
             ended = False
             if self._extension(info, extended):
                 continue
@@ -202,7 +204,7 @@ class TarStream:
             extended = {}
             yield member
 
-    def _extension(self, info: tarfile.TarInfo, extended: dict[str, str]) -> bool:
+    def _extension(self, info: Header, extended: dict[str, str]) -> bool:
         """Consume PAX / GNU long-name headers into ``extended``; True if ``info`` was one."""
         if info.type in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE):
             extended.update(_parse_pax(self._data(info.size)))
@@ -216,7 +218,7 @@ class TarStream:
             return False
         return True
 
-    def _member(self, info: tarfile.TarInfo, extended: dict[str, str]) -> Member:
+    def _member(self, info: Header, extended: dict[str, str]) -> Member:
         size = int(extended["size"]) if extended.get("size", "").isdigit() else info.size
         kind = Kind.FILE if info.type in _FILE_TYPES else _KINDS.get(info.type, Kind.OTHER)
         if info.type == tarfile.GNUTYPE_SPARSE:
@@ -226,9 +228,9 @@ class TarStream:
         name = extended.get("path", info.name)
         return Member(name, kind, size, info.mode, extended.get("linkpath", info.linkname))
 
-    def _skip_sparse_extensions(self, info: tarfile.TarInfo) -> None:
+    def _skip_sparse_extensions(self, info: Header) -> None:
         # Old GNU sparse headers chain extra 512-byte maps while byte 504 ("isextended") is set.
-        extended = bool(getattr(info, "_sparse_structs", (None, False))[1])
+        extended = info.sparse_extended
         while extended:
             block = self._data(BLOCK)
             extended = block[504] != 0
