@@ -19,15 +19,15 @@ from spyglass import versions
 from spyglass.errors import InvalidVersion, UsageError
 from spyglass.inventory import Inventory
 from spyglass.match import candidates
-from spyglass.match.candidates import CandidateCache, Entry, Found
+from spyglass.match.candidates import Bucket, CandidateCache, Entry, Found
 from spyglass.match.interface import Finding, MatchNote, MatchResult
 from spyglass.match.language import is_language_package, language_lookup
 from spyglass.match.lookup import Lookup
 from spyglass.match.merge import Hit, build_finding, group_hits, memoised_facts
 from spyglass.match.os import is_os_package, os_lookup
-from spyglass.match.ranges import Parse, evaluate_compiled
+from spyglass.match.ranges import Parse, affected_fixes
 from spyglass.versions import Key
-from spyglass.vulndb.model import NOT_AFFECTED, SEVERITIES
+from spyglass.vulndb.model import SEVERITIES
 from spyglass.vulndb.store import VulnStore
 
 __all__ = ["CandidateCache", "Finding", "MatchNote", "MatchResult", "match", "match_inventory"]
@@ -71,43 +71,42 @@ def plan(inventory: Inventory) -> tuple[list[Lookup], list[MatchNote]]:
     return lookups, notes
 
 
-def _entries_of(lookup: Lookup, found: Found) -> list[Entry]:
-    return [
-        e for name in lookup.names for e in found.get((lookup.ecosystem, lookup.distro, name), ())
-    ]
+def _bucket_of(lookup: Lookup, found: Found) -> Bucket | None:
+    """The candidates of every name of the lookup, as one bucket (None when there are none)."""
+    ecosystem, distro, names = lookup.ecosystem, lookup.distro, lookup.names
+    if len(names) == 1:
+        return found.get((ecosystem, distro, names[0]))
+    buckets = [b for b in (found.get((ecosystem, distro, n)) for n in names) if b is not None]
+    if len(buckets) < 2:
+        return buckets[0] if buckets else None
+    # A distro's "not affected" under one name silences the records under the other too.
+    return candidates.bucket(e for b in buckets for e in b.entries)
 
 
 def decide(
-    lookup: Lookup, entries: Sequence[Entry], parse: Parse
+    lookup: Lookup, live: Sequence[Entry], parse: Parse
 ) -> tuple[list[Hit], list[MatchNote]]:
-    """The records that hold for the lookup's version, and notes for those that cannot be read."""
+    """The records among ``live`` that hold for the lookup's version, and notes for those that
+    cannot be read (``live``: a :class:`Bucket`'s, so already free of cleared records)."""
+    text = lookup.version
     try:
-        version = parse(lookup.version)
+        version = parse(text)
     except InvalidVersion as exc:
         return [], [MatchNote(lookup.package, f"cannot compare versions: {exc}")]
-    # A distro's "never affected" for a vulnerability silences every record of it.
-    cleared = {
-        e.candidate.advisory.id for e in entries if e.candidate.affected.state == NOT_AFFECTED
-    }
     hits: list[Hit] = []
     notes: list[MatchNote] = []
-    for entry in entries:
-        cand = entry.candidate
-        if cand.affected.state == NOT_AFFECTED or cand.advisory.withdrawn or entry.compiled is None:
-            continue
-        if cleared and not cleared.isdisjoint(cand.advisory.ids):
+    for entry in live:
+        compiled = entry.compiled
+        if compiled is None:
             continue
         try:
-            verdict = evaluate_compiled(version, lookup.version, entry.compiled)
+            fixes = affected_fixes(version, text, compiled)
         except InvalidVersion as exc:
-            notes.append(
-                MatchNote(
-                    lookup.package, f"cannot evaluate the affected range: {exc}", cand.advisory.id
-                )
-            )
+            reason = f"cannot evaluate the affected range: {exc}"
+            notes.append(MatchNote(lookup.package, reason, entry.candidate.advisory.id))
             continue
-        if verdict.affected:
-            hits.append(Hit(entry, verdict.fixed))
+        if fixes is not None:
+            hits.append(Hit(entry, fixes))
     return hits, notes
 
 
@@ -131,9 +130,12 @@ def findings_for(lookup: Lookup, hits: Sequence[Hit], parse: Parse) -> list[Find
     ]
 
 
+_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+
 def _order(finding: Finding) -> tuple[int, str, str, str]:
-    rank = SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 99
-    return (rank, finding.package.name, finding.package.version, finding.id)
+    package = finding.package
+    return (_RANK.get(finding.severity, 99), package.name, package.version, finding.id)
 
 
 def match(
@@ -149,25 +151,29 @@ def match(
     """
     lookups, notes = plan(inventory)
     groups = candidates.wanted(lookups)
+    feeds = store.feeds()
     found = (
-        cache.fetch(store, groups, parsers)
+        cache.fetch(store, groups, parsers, feeds)
         if cache is not None
         else candidates.query(store, groups, parsers)
     )
     findings: list[Finding] = []
     for lookup in lookups:
-        entries = _entries_of(lookup, found)
-        if not entries:
+        bucket = _bucket_of(lookup, found)
+        if bucket is None:
             continue
-        if entries[0].compiled is None:
+        if not bucket.comparable:
             notes.append(MatchNote(lookup.package, f"no version comparison for {lookup.kind!r}"))
             continue
-        hits, more = decide(lookup, entries, parsers(lookup.kind))
-        notes.extend(more)
-        findings.extend(findings_for(lookup, hits, parsers(lookup.kind)))
+        parse = parsers(lookup.kind)
+        hits, more = decide(lookup, bucket.live, parse)
+        if more:
+            notes.extend(more)
+        if hits:
+            findings.extend(findings_for(lookup, hits, parse))
     findings.sort(key=_order)
-    feeds = tuple((f.name, f.refreshed_at) for f in store.feeds())
-    return MatchResult(tuple(findings), tuple(notes), len(lookups), feeds)
+    stamps = tuple((f.name, f.refreshed_at) for f in feeds)
+    return MatchResult(tuple(findings), tuple(notes), len(lookups), stamps)
 
 
 def match_inventory(inventory: Inventory, store: VulnStore) -> list[Finding]:

@@ -9,14 +9,15 @@ many images, a benchmark's warm runs) and drops them when the store's feeds chan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from spyglass.errors import SpyglassError
 from spyglass.match.lookup import Lookup
 from spyglass.match.ranges import Compiled, Parse, compile_entry
-from spyglass.vulndb.store import Candidate, VulnStore
+from spyglass.vulndb.model import NOT_AFFECTED
+from spyglass.vulndb.store import Candidate, FeedStatus, VulnStore
 
 Key = tuple[str, str | None, str]
 """(ecosystem, distro, store name)."""
@@ -35,7 +36,39 @@ class Entry:
     """What the matcher derived from this record alone, kept while the entry is cached."""
 
 
-Found = Mapping[Key, list[Entry]]
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """The candidates of one store name, with what the matcher needs of them worked out once."""
+
+    entries: tuple[Entry, ...]
+    """Every candidate, in store order."""
+    live: tuple[Entry, ...]
+    """Those to evaluate: affected, not withdrawn, compiled, and not cleared."""
+    cleared: frozenset[str]
+    """Ids of the vulnerabilities this name's distro says it is never affected by."""
+    comparable: bool
+    """The ecosystem has a version comparison (else nothing here can be decided)."""
+
+
+Found = Mapping[Key, Bucket]
+
+
+def bucket(entries: Iterable[Entry]) -> Bucket:
+    """The bucket of one name's candidates."""
+    entries = tuple(entries)
+    cleared = frozenset(
+        e.candidate.advisory.id for e in entries if e.candidate.affected.state == NOT_AFFECTED
+    )
+    live = tuple(e for e in entries if evaluable(e, cleared))
+    return Bucket(entries, live, cleared, bool(entries) and entries[0].compiled is not None)
+
+
+def evaluable(entry: Entry, cleared: frozenset[str]) -> bool:
+    """Whether ``entry`` is worth evaluating once ``cleared`` vulnerabilities are silenced."""
+    cand = entry.candidate
+    if cand.affected.state == NOT_AFFECTED or cand.advisory.withdrawn or entry.compiled is None:
+        return False
+    return not cleared or cleared.isdisjoint(cand.advisory.ids)
 
 
 def wanted(lookups: Iterable[Lookup]) -> dict[Group, set[str]]:
@@ -55,7 +88,7 @@ def _parser(ecosystem: str, parsers: Callable[[str], Parse]) -> Parse | None:
 
 def query(
     store: VulnStore, groups: Mapping[Group, set[str]], parsers: Callable[[str], Parse]
-) -> dict[Key, list[Entry]]:
+) -> dict[Key, Bucket]:
     """One store query per group; candidates compiled with their ecosystem's parser."""
     found: dict[Key, list[Entry]] = defaultdict(list)
     for (ecosystem, distro), names in groups.items():
@@ -65,14 +98,12 @@ def query(
         for cand in store.candidates(ecosystem, distro, names):
             compiled = compile_entry(cand.affected, parse) if parse is not None else None
             found[(ecosystem, distro, cand.affected.name)].append(Entry(cand, compiled))
-    return found
+    return {key: bucket(entries) for key, entries in found.items()}
 
 
-def _stamp(store: VulnStore) -> tuple[object, ...]:
-    feeds = tuple(
-        (f.name, f.version, f.records, f.refreshed_at, f.content_hash) for f in store.feeds()
-    )
-    return (str(store.engine.url), feeds)
+def _stamp(store: VulnStore, feeds: Sequence[FeedStatus]) -> tuple[object, ...]:
+    stamps = tuple((f.name, f.version, f.records, f.refreshed_at, f.content_hash) for f in feeds)
+    return (str(store.engine.url), stamps)
 
 
 class CandidateCache:
@@ -85,7 +116,7 @@ class CandidateCache:
 
     def __init__(self) -> None:
         self._stamp: tuple[object, ...] | None = None
-        self._entries: dict[Key, list[Entry]] = {}
+        self._entries: dict[Key, Bucket] = {}
         self._asked: dict[Group, set[str]] = defaultdict(set)
 
     def clear(self) -> None:
@@ -93,10 +124,17 @@ class CandidateCache:
         self._stamp, self._entries, self._asked = None, {}, defaultdict(set)
 
     def fetch(
-        self, store: VulnStore, groups: Mapping[Group, set[str]], parsers: Callable[[str], Parse]
+        self,
+        store: VulnStore,
+        groups: Mapping[Group, set[str]],
+        parsers: Callable[[str], Parse],
+        feeds: Sequence[FeedStatus] | None = None,
     ) -> Found:
-        """Candidates for ``groups``, querying the store only for names not seen before."""
-        stamp = _stamp(store)
+        """Candidates for ``groups``, querying the store only for names not seen before.
+
+        ``feeds`` is the store's feed list when the caller has just read it (saves a query).
+        """
+        stamp = _stamp(store, store.feeds() if feeds is None else feeds)
         if stamp != self._stamp:
             self.clear()
             self._stamp = stamp

@@ -126,12 +126,10 @@ def _below(version: Any, bound: Bound) -> bool:
     return bound[0] == _TOP or (bound[0] == _VALUE and bool(version < bound[1]))
 
 
-def in_range(version: Any, rng: CompiledRange) -> Verdict:
-    """Evaluate one compiled range for a parsed version."""
-    if rng.limits and not any(_below(version, limit) for limit in rng.limits):
-        return NOT_AFFECTED
+def _scan(version: Any, bounds: tuple[Bound, ...]) -> str | None:
+    """The fix closing the interval ``version`` falls in ("" if none); ``None`` if outside."""
     affected, fix = False, None
-    for cls, value, kind, text in rng.bounds:  # limits are apart, so no _TOP class here
+    for cls, value, kind, text in bounds:  # limits are apart, so no _TOP class here
         if cls == _VALUE and version < value:
             # Sorted: every later bound is above the version too, so only the first fix
             # above it (which closes the interval it is in) is still of interest.
@@ -142,25 +140,48 @@ def in_range(version: Any, rng: CompiledRange) -> Verdict:
             affected, fix = True, None
         elif kind == "fixed" or (kind == "last_affected" and version != value):
             affected = False  # at or past a fix, or strictly past the last affected version
-    return Verdict(True, (fix,) if fix else ()) if affected else NOT_AFFECTED
+    return (fix or "") if affected else None
+
+
+def _capped(version: Any, rng: CompiledRange) -> bool:
+    return bool(rng.limits) and not any(_below(version, limit) for limit in rng.limits)
+
+
+def in_range(version: Any, rng: CompiledRange) -> Verdict:
+    """Evaluate one compiled range for a parsed version."""
+    fix = None if _capped(version, rng) else _scan(version, rng.bounds)
+    if fix is None:
+        return NOT_AFFECTED
+    return Verdict(True, (fix,) if fix else ())
+
+
+def affected_fixes(version: Any, text: str, entry: Compiled) -> tuple[str, ...] | None:
+    """The fixes if the parsed ``version`` (written ``text``) is affected, else ``None``.
+
+    What :func:`evaluate_compiled` answers, without building a :class:`Verdict`: the
+    matcher's inner loop. Raises ``InvalidVersion`` if undecidable.
+    """
+    fixes: tuple[str, ...] | None = None
+    for rng in entry.ranges:
+        fix = None if rng.limits and _capped(version, rng) else _scan(version, rng.bounds)
+        if fix is None:
+            continue
+        if fixes is None:
+            fixes = (fix,) if fix else ()
+        elif fix and fix not in fixes:
+            fixes = (*fixes, fix)
+    listed = entry.listed_text
+    if fixes is None and listed and (text in listed or version in entry.listed):
+        fixes = ()
+    if fixes is None and entry.error is not None:
+        raise entry.error
+    return fixes
 
 
 def evaluate_compiled(version: Any, text: str, entry: Compiled) -> Verdict:
     """Is the parsed ``version`` (written ``text``) affected? ``InvalidVersion`` if undecidable."""
-    fixed: list[str] = []
-    hit = False
-    for rng in entry.ranges:
-        verdict = in_range(version, rng)
-        if verdict.affected:
-            hit = True
-            fixed.extend(f for f in verdict.fixed if f not in fixed)
-    if not hit and entry.listed_text:
-        hit = text in entry.listed_text or version in entry.listed
-    if hit:
-        return Verdict(True, tuple(fixed))
-    if entry.error is not None:
-        raise entry.error
-    return NOT_AFFECTED
+    fixes = affected_fixes(version, text, entry)
+    return NOT_AFFECTED if fixes is None else Verdict(True, fixes)
 
 
 def evaluate(text: str, affected: Affected, parse: Parse) -> Verdict:
