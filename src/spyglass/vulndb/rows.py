@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, Table, and_, select
+from sqlalchemy import Select, and_, select
 
 from spyglass.vulndb import tables
 from spyglass.vulndb.feeds.interface import Validator
-from spyglass.vulndb.model import Advisory, AdvisoryId, Affected, Exploited, FeedData, Range
+from spyglass.vulndb.model import (
+    Advisory,
+    AdvisoryId,
+    Affected,
+    Exploited,
+    FeedData,
+    Range,
+    Skipped,
+)
 
 # One encoder for every row: json.dumps with options builds a new encoder on each call.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 ADVISORY_COLUMNS = (
-    "feed", "id", "seq", "aliases", "summary", "details", "published", "modified", "withdrawn",
+    "feed", "id", "aliases", "summary", "details", "published", "modified", "withdrawn",
     "severity", "cvss_score", "cvss_vector", "cvss_version", "url", "refs",
 )  # fmt: skip
 AFFECTED_COLUMNS = (
@@ -32,8 +41,29 @@ EXPLOITED_COLUMNS = (
     "feed", "vuln_id", "date_added", "due_date", "vendor", "product", "name", "ransomware",
 )  # fmt: skip
 
-RowBatch = tuple[Table, tuple[str, ...], list[tuple[Any, ...]]]
-"""A table, its columns, and rows as tuples in that order: what one executemany takes."""
+RowBatch = tuple[str, tuple[str, ...], list[tuple[Any, ...]]]
+"""A table name, its columns, and rows as tuples in that order: what one executemany takes.
+
+Advisory rows come without ``seq``: the store numbers them once it has every part of a feed.
+"""
+
+
+@dataclass(frozen=True)
+class FeedPart:
+    """Part of a parsed feed as store rows, and what its parse counted: a parse worker's answer.
+
+    Plain tuples of strings cross a process boundary several times faster than the model
+    objects they are made from.
+    """
+
+    batches: tuple[RowBatch, ...]
+    records: int
+    skipped: tuple[Skipped, ...] = ()
+
+
+def feed_part(name: str, data: FeedData) -> FeedPart:
+    """``data`` of the feed ``name`` as one :class:`FeedPart`."""
+    return FeedPart(tuple(feed_rows(name, data)), data.records, data.skipped)
 
 
 def dumps(value: Any) -> str:
@@ -66,24 +96,23 @@ def validators_from_json(text: str | None) -> dict[str, Validator]:
 
 
 def feed_rows(name: str, data: FeedData) -> Iterator[RowBatch]:
-    """Row batches for everything in ``data``; duplicate advisory ids keep the last record."""
-    advisories = {a.id: a for a in data.advisories}
+    """Row batches for everything in ``data`` (advisories without ``seq``, see RowBatch)."""
     yield (
-        tables.advisory,
+        tables.advisory.name,
         ADVISORY_COLUMNS,
-        [_advisory_tuple(name, seq, a) for seq, a in enumerate(advisories.values())],
+        [_advisory_tuple(name, a) for a in data.advisories],
     )
-    yield tables.affected, AFFECTED_COLUMNS, [_affected_tuple(name, a) for a in data.affected]
+    yield tables.affected.name, AFFECTED_COLUMNS, [_affected_tuple(name, a) for a in data.affected]
     yield (
-        tables.exploited,
+        tables.exploited.name,
         EXPLOITED_COLUMNS,
         [(name, *(getattr(e, c) for c in EXPLOITED_COLUMNS[1:])) for e in data.exploited],
     )
 
 
-def _advisory_tuple(feed: str, seq: int, a: Advisory) -> tuple[Any, ...]:
+def _advisory_tuple(feed: str, a: Advisory) -> tuple[Any, ...]:
     return (
-        feed, a.id, seq, dumps(a.aliases), _clean(a.summary), _clean(a.details), a.published,
+        feed, a.id, dumps(a.aliases), _clean(a.summary), _clean(a.details), a.published,
         a.modified, a.withdrawn, a.severity, a.cvss_score, a.cvss_vector, a.cvss_version, a.url,
         dumps(a.references),
     )  # fmt: skip
@@ -102,9 +131,7 @@ def _ranges(ranges: tuple[Range, ...]) -> str:
 
 def advisory_row(feed: str, a: Advisory) -> dict[str, Any]:
     """One ``vuln_advisory`` row (the stored feed name wins over ``a.feed``), without ``seq``."""
-    row = dict(zip(ADVISORY_COLUMNS, _advisory_tuple(feed, 0, a), strict=True))
-    del row["seq"]
-    return row
+    return dict(zip(ADVISORY_COLUMNS, _advisory_tuple(feed, a), strict=True))
 
 
 def affected_row(feed: str, a: Affected) -> dict[str, Any]:

@@ -1,15 +1,17 @@
-"""``db update``: fetch each feed, parse it fully, then swap it into the store.
+"""``db update``: fetch each feed, parse it, and swap it into the store.
 
-A feed is all-or-nothing: the download goes to a side file, the parse must finish, and only
-then are that feed's rows replaced in one transaction. A failure of one feed is reported in its
+A feed is all-or-nothing: the download goes to a side file, and the feed's rows are replaced
+in one transaction that commits only when the whole parse has finished (rows of parsed parts
+go in while the rest is parsed, see :func:`ingest`). A failure of one feed is reported in its
 :class:`UpdateResult` and the other feeds go on; the failed feed keeps its previous data.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,9 +19,10 @@ import httpx
 from spyglass import __version__
 from spyglass.config import data_dir
 from spyglass.errors import FeedError
-from spyglass.vulndb.feeds.interface import Feed
-from spyglass.vulndb.model import FeedData
-from spyglass.vulndb.store import VulnStore
+from spyglass.vulndb import rows
+from spyglass.vulndb.feeds.interface import Feed, Fetched, FetchState
+from spyglass.vulndb.feeds.parallel import bulk
+from spyglass.vulndb.store import Stored, VulnStore
 
 UPDATED, UNCHANGED, FAILED = "updated", "unchanged", "failed"
 
@@ -41,17 +44,27 @@ class UpdateResult:
     error: str = ""
 
 
-def _parse(feed: Feed, path: Path, cache: Path) -> FeedData:
+def ingest(store: VulnStore, feed: Feed, path: Path, state: FetchState, source: str) -> Stored:
+    """Parse ``feed``'s files at ``path`` and store them in one transaction, rows going in as
+    parts are parsed; ``FeedError`` (and the previous data kept) when no record is readable."""
+    parts = feed.parse_parts(path, partial(rows.feed_part, feed.name))
     try:
-        data = feed.parse(path)
-        if data.records == 0 and data.skipped:
-            raise FeedError(f"feed {feed.name}: no record could be read ({data.skipped[0].reason})")
-    except FeedError:
-        # A downloaded copy that does not parse must not be revalidated with a 304 later.
-        if path.is_relative_to(cache):
-            shutil.rmtree(cache, ignore_errors=True)
-        raise
-    return data
+        with bulk():
+            return store.replace_parts(feed.name, _readable(feed, parts), state, source)
+    finally:
+        if isinstance(parts, Generator):  # stop parse workers early when the store failed
+            parts.close()
+
+
+def _readable(feed: Feed, parts: Iterable[rows.FeedPart]) -> Iterator[rows.FeedPart]:
+    # Raised after the last part, inside the store's transaction, so nothing is replaced.
+    records, skipped = 0, None
+    for part in parts:
+        records += part.records
+        skipped = skipped or next(iter(part.skipped), None)
+        yield part
+    if records == 0 and skipped is not None:
+        raise FeedError(f"feed {feed.name}: no record could be read ({skipped.reason})")
 
 
 def feed_cache(feed: Feed) -> Path:
@@ -97,10 +110,21 @@ def update_feed(
         if fetched.path is None:
             store.mark_checked(feed.name)
             return UpdateResult(feed.name, UNCHANGED, downloaded=fetched.downloaded)
-        data = _parse(feed, fetched.path, cache)
-        store.replace(feed.name, data, fetched.state, fetched.source)
+        stored = _ingest_fetched(store, feed, fetched.path, fetched, cache)
     except FeedError as exc:
         return UpdateResult(feed.name, FAILED, error=str(exc))
     except OSError as exc:  # a local source or the cache folder that cannot be read
         return UpdateResult(feed.name, FAILED, error=f"feed {feed.name}: {exc}")
-    return UpdateResult(feed.name, UPDATED, data.records, fetched.downloaded, len(data.skipped))
+    return UpdateResult(feed.name, UPDATED, stored.records, fetched.downloaded, len(stored.skipped))
+
+
+def _ingest_fetched(
+    store: VulnStore, feed: Feed, path: Path, fetched: Fetched, cache: Path
+) -> Stored:
+    try:
+        return ingest(store, feed, path, fetched.state, fetched.source)
+    except FeedError:
+        # A downloaded copy that does not parse must not be revalidated with a 304 later.
+        if path.is_relative_to(cache):
+            shutil.rmtree(cache, ignore_errors=True)
+        raise

@@ -42,30 +42,15 @@ DECODE_ERRORS: tuple[type[Exception], ...] = (ValueError, yaml.YAMLError)
 # C; walking it by hand (below) is a third faster than PyYAML's generic constructor.
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
-# Byte strings whose absence proves a document plain; only when one occurs does the precise
-# (slower) pattern below decide.
-_YAML_TRIGGERS = (
-    b"&",
-    b"*",
-    b"!",
-    b"%",
-    b"\t",
-    b"<<",
-    b"---",
-    b"...",
-    b".inf",
-    b".Inf",
-    b".INF",
-    b".nan",
-    b".NaN",
-    b".NAN",
-)
-# A directive or document marker at a line start; an anchor, alias or tag where a node starts;
-# a merge key; a special float; a tab (indentation rules differ).
-_YAML_BEYOND_PLAIN = re.compile(
-    rb"^(?:---|\.\.\.|%)|(?:^|[\s\[{,?:-])[&*!][^\s,\[\]{}]|<<|\.(?i:inf|nan)\b|\t",
-    re.MULTILINE,
-)
+# What makes a YAML source more than plain mappings, sequences and string scalars: a directive
+# or document marker at a line start, a merge key, a tab or a carriage return (rules differ),
+# an anchor / alias / tag where a node starts, a special float.
+_LINE_MARKS = (b"---", b"...", b"%")
+_INNER_MARKS = (b"\n---", b"\n...", b"\n%", b"<<", b"\t", b"\r")
+_PROPERTY_CHARS = b"&*!"
+_PROPERTY = re.compile(rb"[&*!][^\s,\[\]{}]")  # charset first: the regex engine scans fast
+_NODE_START = frozenset(b" \n[{,?:-")
+_SPECIAL_FLOAT = re.compile(rb"\.(?:inf|Inf|INF|nan|NaN|NAN)\b")
 _JSON_TRIGGERS = ("true", "false", "null")
 # In the emitted JSON: true / false / null as a value.
 _JSON_CONSTANT = re.compile(r"[\[,:]\s*(?:true|false|null)\s*[,\]}\n]")
@@ -116,7 +101,19 @@ def _fast_yaml(raw: bytes) -> Any:
 
 
 def _beyond_plain(raw: bytes) -> bool:
-    return any(t in raw for t in _YAML_TRIGGERS) and bool(_YAML_BEYOND_PLAIN.search(raw))
+    if raw.startswith(_LINE_MARKS) or any(mark in raw for mark in _INNER_MARKS):
+        return True
+    if len(raw.translate(None, _PROPERTY_CHARS)) != len(raw) and _node_property(raw):
+        return True
+    return _SPECIAL_FLOAT.search(raw) is not None
+
+
+def _node_property(raw: bytes) -> bool:
+    for found in _PROPERTY.finditer(raw):
+        at = found.start()
+        if at == 0 or raw[at - 1] in _NODE_START:
+            return True
+    return False
 
 
 def _constant_in(emitted: str) -> bool:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import copy
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,6 +23,8 @@ from spyglass.vulndb.model import FeedData
 
 Progress = Callable[[int, int | None], None]
 """Called as bytes arrive: (bytes so far, total or ``None``)."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,15 @@ class Feed(ABC):
     @abstractmethod
     def parse(self, path: Path) -> FeedData:
         """Read a fetched file or folder; raise ``FeedError`` only when nothing can be read."""
+
+    def parse_parts(self, path: Path, convert: Callable[[FeedData], T]) -> Iterator[T]:
+        """``convert`` of what :meth:`parse` reads, in consecutive parts (here, one part).
+
+        A feed of many independent records parses parts in worker processes and runs
+        ``convert`` there too (so it must be a module-level function, or a ``partial`` of one):
+        the store then receives rows while later parts are still being parsed.
+        """
+        yield convert(self.parse(path))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} v{self.version}>"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from spyglass.errors import FeedError
@@ -49,6 +49,7 @@ _PREFIXED_CVE = re.compile(r"^[A-Z]+-(CVE-\d{4}-\d+)$")
 _RH_LABEL = re.compile(r"^(Critical|Important|Moderate|Low):")
 _CVSS_TYPES = ("CVSS_V2", "CVSS_V3", "CVSS_V4")
 _EVENT_KINDS = frozenset(EVENT_KINDS)
+T = TypeVar("T")
 # Events and ranges repeat across records (``introduced: "0"``; an AlmaLinux advisory gives all
 # binary packages of a source the same fixed version): built once, shared, and pickled once
 # per chunk by parse workers. Cleared when large, so a long-lived process does not grow.
@@ -77,25 +78,31 @@ class OsvFeed(Feed):
 
     def parse(self, path: Path) -> FeedData:
         """Every record under ``path`` (zip, folder or single file)."""
-        return parse_path(path, self.name)
+        with bulk():
+            return _joined(list(parse_path(path, self.name, _same)))
+
+    def parse_parts(self, path: Path, convert: Callable[[FeedData], T]) -> Iterator[T]:
+        """``convert`` of consecutive runs of records, parsed in worker processes."""
+        return parse_path(path, self.name, convert)
 
 
-def parse_path(path: Path, feed: str) -> FeedData:
-    """Every record in a zip, a folder (recursively) or one file; many records in workers."""
-    chunk: Any
+def parse_path(path: Path, feed: str, convert: Callable[[FeedData], T]) -> Iterator[T]:
+    """``convert`` of the records in a zip, folder (recursively) or file, part by part, in
+    order; many records are parsed (and converted) in worker processes."""
+    chunk: Callable[[Sequence[Any]], T]
     if path.is_dir():
         names: Sequence[Any] = _folder_records(path)
-        chunk = partial(_parse_folder_chunk, str(path), feed)
+        chunk = partial(_folder_part, convert, str(path), feed)
     elif path.suffix == ".zip" or zipfile.is_zipfile(path):
         with _open_zip(path) as archive:
             names = _zip_records(archive)
-        chunk = partial(_parse_zip_chunk, str(path), feed)
+        chunk = partial(_zip_part, convert, str(path), feed)
     elif path.suffix in _SUFFIXES:
-        return parse_records(iter([(path.name, path.read_bytes())]), feed)
+        yield convert(parse_records(iter([(path.name, path.read_bytes())]), feed))
+        return
     else:
         raise FeedError(f"{path} is neither an OSV zip, a record nor a folder of records")
-    with bulk():
-        return _joined(list(map_chunks(chunk, names)))
+    yield from map_chunks(chunk, names)
 
 
 def iter_documents(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -155,13 +162,17 @@ def _read_zip(archive: zipfile.ZipFile, members: Iterable[int]) -> Iterator[tupl
         ) from exc
 
 
-def _parse_folder_chunk(root: str, feed: str, names: Sequence[str]) -> FeedData:
-    return parse_records(_read_folder(root, names), feed)
+def _folder_part(convert: Callable[[FeedData], T], root: str, feed: str, names: Sequence[str]) -> T:
+    return convert(parse_records(_read_folder(root, names), feed))
 
 
-def _parse_zip_chunk(path: str, feed: str, members: Sequence[int]) -> FeedData:
+def _zip_part(convert: Callable[[FeedData], T], path: str, feed: str, members: Sequence[int]) -> T:
     with _open_zip(Path(path)) as archive:
-        return parse_records(_read_zip(archive, members), feed)
+        return convert(parse_records(_read_zip(archive, members), feed))
+
+
+def _same(data: FeedData) -> FeedData:
+    return data
 
 
 def _joined(parts: list[FeedData]) -> FeedData:
@@ -268,7 +279,7 @@ def _affected(advisory_id: str, entry: dict[str, Any]) -> list[Affected]:
     package = entry["package"]
     where = osv_ecosystem(package["ecosystem"])
     ranges = tuple(_range(r) for r in entry.get("ranges") or () if r["type"] in RANGE_TYPES)
-    versions = tuple(str(v) for v in entry.get("versions") or ())
+    versions = tuple(map(str, entry.get("versions") or ()))
     if where is None or not (ranges or versions):
         return []
     purl_type, distro = where

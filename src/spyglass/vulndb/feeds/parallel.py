@@ -17,8 +17,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from functools import partial
 from typing import TypeVar
+
+from spyglass.errors import FeedError
 
 WORKERS_ENV = "SPYGLASS_PARSE_WORKERS"
 MIN_ITEMS = 200
@@ -60,9 +64,18 @@ def map_chunks(parse: Callable[[Sequence[T]], R], items: Sequence[T]) -> Iterato
     context = multiprocessing.get_context("fork") if _can_fork() else None
     pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
-        yield from pool.map(parse, chunks(items, workers * CHUNKS_PER_WORKER))
+        yield from pool.map(partial(_in_bulk, parse), chunks(items, workers * CHUNKS_PER_WORKER))
+    except BrokenProcessPool as exc:
+        raise FeedError(
+            f"a parse worker died ({exc}); retry, or set {WORKERS_ENV}=1 to parse in-process"
+        ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_bulk(parse: Callable[[Sequence[T]], R], items: Sequence[T]) -> R:
+    with bulk():
+        return parse(items)
 
 
 def _can_fork() -> bool:
