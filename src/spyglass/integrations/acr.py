@@ -84,16 +84,8 @@ class AcrProvider(OciProvider):
         scope = self.link.scope or ARM_SCOPE
         try:
             return self._identity().get_token(scope)
-        except ClientAuthenticationError as exc:
-            raise AuthError(f"Microsoft Entra ID refused to give a token for {scope} "
-                            f"({_first_line(exc)}); check the client id, secret and tenant, "
-                            "or `az login` / the managed identity") from exc
-        except ServiceRequestError as exc:
-            raise RegistryUnreachable(f"Microsoft Entra ID cannot be reached ({_first_line(exc)});"
-                                      " check the network, proxy or authority host") from exc
         except (AzureError, ValueError) as exc:
-            raise AuthError(f"could not get a Microsoft Entra token for {scope}: "
-                            f"{_first_line(exc)}; check the tenant and authority host") from exc
+            raise _entra_error(exc, scope) from exc
 
     def _identity(self) -> TokenCredential:
         if self._credential is None:
@@ -103,15 +95,33 @@ class AcrProvider(OciProvider):
     def _make_credential(self) -> TokenCredential:
         link = self.link
         options: dict[str, Any] = {}
-        if link.authority:
-            # A configured authority is trusted: no discovery round trip to the public cloud.
-            options.update(authority=link.authority, disable_instance_discovery=True)
+        authority = link.authority or os.environ.get("AZURE_AUTHORITY_HOST")
+        if authority:
+            # A configured authority is trusted: MSAL would otherwise ask the public cloud's
+            # instance discovery about it, which fails for sovereign and private clouds.
+            options.update(authority=authority, disable_instance_discovery=True)
         if link.ca_bundle:
             options["connection_verify"] = link.ca_bundle
         if link.username is not None and link.password is not None:
             return ClientSecretCredential(self._configured_tenant() or "", link.username,
                                           link.password, **options)
         return DefaultAzureCredential(**options)
+
+
+def _entra_error(exc: BaseException, scope: str) -> RegistryError:
+    """azure-identity reports a network failure as an authentication one; the cause tells."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ServiceRequestError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None:
+        return RegistryUnreachable(f"Microsoft Entra ID cannot be reached ({_first_line(cause)}); "
+                                   "check the network, proxy, authority host and CA bundle")
+    if isinstance(exc, ClientAuthenticationError):
+        return AuthError(f"Microsoft Entra ID gave no token for {scope} ({_first_line(exc)}); "
+                         "check the client id, secret and tenant, or `az login` / the managed "
+                         "identity")
+    return AuthError(f"could not get a Microsoft Entra token for {scope}: {_first_line(exc)}; "
+                     "check the tenant and authority host")
 
 
 def _challenge(client: RegistryClient) -> Challenge:

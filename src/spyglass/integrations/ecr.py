@@ -139,7 +139,7 @@ def _client(link: Link, region: str) -> ECRClient:
     session = boto3.session.Session(aws_access_key_id=link.username,
                                     aws_secret_access_key=link.password, region_name=region)
     config = Config(user_agent_extra=f"spyglass/{__version__}",
-                    retries={"mode": "standard", "max_attempts": 5},
+                    retries={"mode": "standard"},
                     connect_timeout=10, read_timeout=60)
     return session.client("ecr", endpoint_url=link.endpoint_url, config=config,
                           verify=link.ca_bundle)
