@@ -23,7 +23,7 @@ from spyglass.match.candidates import Bucket, CandidateCache, Entry, Found
 from spyglass.match.interface import Finding, MatchNote, MatchResult
 from spyglass.match.language import is_language_package, language_lookup
 from spyglass.match.lookup import Lookup
-from spyglass.match.merge import Hit, build_finding, group_hits, memoised_facts
+from spyglass.match.merge import Hit, finding_for, group_hits
 from spyglass.match.os import is_os_package, os_lookup
 from spyglass.match.ranges import Parse, affected_fixes
 from spyglass.versions import Key
@@ -111,7 +111,10 @@ def decide(
 
 
 def _ordered_fixes(hits: Sequence[Hit], parse: Parse) -> list[str]:
-    fixes = list(dict.fromkeys(f for hit in hits for f in hit.fixed))
+    if len(hits) == 1:
+        fixes = list(hits[0].fixed)  # already without repeats
+    else:
+        fixes = list(dict.fromkeys(f for hit in hits for f in hit.fixed))
     if len(fixes) < 2:
         return fixes
     try:
@@ -123,9 +126,7 @@ def _ordered_fixes(hits: Sequence[Hit], parse: Parse) -> list[str]:
 def findings_for(lookup: Lookup, hits: Sequence[Hit], parse: Parse) -> list[Finding]:
     """One finding per vulnerability among one package's hits."""
     return [
-        build_finding(
-            lookup.package, lookup.version, memoised_facts(group), _ordered_fixes(group, parse)
-        )
+        finding_for(lookup.package, lookup.version, group, _ordered_fixes(group, parse))
         for group in group_hits(hits)
     ]
 

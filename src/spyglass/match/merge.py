@@ -78,6 +78,13 @@ def _links(advisory: Advisory) -> set[str]:
     return ids
 
 
+def _memoised_links(entry: Entry) -> frozenset[str]:
+    links = entry.memo.get("links")
+    if links is None:
+        links = entry.memo["links"] = frozenset(_links(entry.candidate.advisory))
+    return links  # type: ignore[no-any-return]
+
+
 def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
     """Hits of one package, grouped by shared ids (union-find), in first-seen order."""
     if len(hits) < 2:
@@ -92,7 +99,7 @@ def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
 
     owner: dict[str, int] = {}
     for index, hit in enumerate(hits):
-        for identifier in _links(hit.advisory):
+        for identifier in _memoised_links(hit.entry):
             if identifier in owner:
                 parent[root(index)] = root(owner[identifier])
             else:
@@ -204,6 +211,26 @@ def memoised_facts(group: Sequence[Hit]) -> Facts:
     if not isinstance(found, Facts):
         found = memo["facts"] = facts(group)
     return found
+
+
+def finding_for(
+    package: Package, installed: str, group: Sequence[Hit], fixed: Sequence[str]
+) -> Finding:
+    """The finding of one package and one group of hits; ``fixed`` is ordered by version.
+
+    For a one-record group (the usual case) the finding is made from a template kept on the
+    candidate entry, so a warm matcher only fills in the package's own fields.
+    """
+    if len(group) != 1:
+        return build_finding(package, installed, facts(group), fixed)
+    memo = group[0].entry.memo
+    template = memo.get("finding")
+    if template is None:
+        finding = build_finding(package, installed, memoised_facts(group), fixed)
+        memo["finding"], memo["unfixed_state"] = finding.template(), _unfixed_state(group)
+        return finding
+    state = FIXED if fixed else memo["unfixed_state"]
+    return Finding.like(template, package, installed, state, tuple(fixed))
 
 
 def build_finding(package: Package, installed: str, about: Facts, fixed: Sequence[str]) -> Finding:

@@ -17,6 +17,7 @@ code with their own comparators; this one takes the comparator as a function.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +47,29 @@ NOT_AFFECTED = Verdict(False)
 
 
 @dataclass(frozen=True, slots=True)
+class Cuts:
+    """A range that is only alternating ``introduced`` / ``fixed`` events: disjoint intervals.
+
+    The version's place among the sorted bound values (a bisection) then answers alone: after
+    an odd number of bounds it is inside an interval, closed by the bound at that position.
+    """
+
+    values: tuple[Any, ...]
+    """The parsed versions of the bounds, sorted (without a leading ``introduced: "0"``)."""
+    base: int
+    """1 when the range starts with ``introduced: "0"`` (passed by every version), else 0."""
+    fixes: tuple[str, ...]
+    """At position ``i``: the fix that ends the interval entered after ``i`` bounds, or ""."""
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRange:
     """One range's events parsed and sorted, with its limits apart."""
 
     bounds: tuple[Bound, ...]
     limits: tuple[Bound, ...]
+    cuts: Cuts | None = None
+    """The same range as intervals, when it has that shape (the usual case)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +110,20 @@ def _bound(event: Event, parse: Parse) -> Bound:
 def compile_range(rng: Range, parse: Parse) -> CompiledRange:
     """Parse and sort one range's events; raises ``InvalidVersion`` for a bad bound."""
     bounds = sorted((_bound(e, parse) for e in rng.events), key=_Order)
-    return CompiledRange(
-        tuple(b for b in bounds if b[2] != "limit"), tuple(b for b in bounds if b[2] == "limit")
-    )
+    kept = tuple(b for b in bounds if b[2] != "limit")
+    limits = tuple(b for b in bounds if b[2] == "limit")
+    return CompiledRange(kept, limits, None if limits else _cuts(kept))
+
+
+def _cuts(bounds: tuple[Bound, ...]) -> Cuts | None:
+    kinds = [b[2] for b in bounds]
+    if kinds != ["introduced", "fixed"] * (len(kinds) // 2) + ["introduced"] * (len(kinds) % 2):
+        return None
+    base = 1 if bounds and bounds[0][0] == _BOTTOM else 0
+    if any(b[0] != _VALUE for b in bounds[base:]):
+        return None
+    values = tuple(b[1] for b in bounds[base:])
+    return Cuts(values, base, (*(b[3] for b in bounds), ""))
 
 
 def _listed(values: Sequence[str], parse: Parse) -> frozenset[Any]:
@@ -163,7 +193,14 @@ def affected_fixes(version: Any, text: str, entry: Compiled) -> tuple[str, ...] 
     """
     fixes: tuple[str, ...] | None = None
     for rng in entry.ranges:
-        fix = None if rng.limits and _capped(version, rng) else _scan(version, rng.bounds)
+        cuts = rng.cuts
+        if cuts is not None:
+            passed = cuts.base + bisect_right(cuts.values, version)
+            fix = cuts.fixes[passed] if passed & 1 else None
+        elif rng.limits and _capped(version, rng):
+            fix = None
+        else:
+            fix = _scan(version, rng.bounds)
         if fix is None:
             continue
         if fixes is None:
