@@ -222,3 +222,19 @@ def test_scalibr_symlink_images(testdata: Path) -> None:
     assert unpacked["dir1/attack-symlink.txt"] is None
     dangling = resolved("layerscanning/symlink-dangling.tar")
     assert None in dangling.values()
+
+
+def test_empty_results_hide_lower_ones_and_are_left_out_of_the_base_layer() -> None:
+    result = merged({"a/thing": b"", "b/thing": b"x 1\n", "c/thing": b""},
+                    {"b/thing": b"", "c/x": b"y 1\n"}, analyzers=[Lines()])
+    assert result.packages == ()  # the upper, empty b/thing replaced the lower one
+    assert result.tree.get("a/thing") is None  # nothing found, nothing hidden: not kept
+    assert result.tree.get("b/thing") is not None
+
+
+def test_cached_form_of_empty_results_is_small_and_shared() -> None:
+    (layer,) = walked([{"a/thing": b"", "b/thing": b"", "c/thing": b"x 1\n"}], [Lines()])
+    data = json.loads(json.dumps(layer.to_dict()))
+    assert data["files"]["a/thing"] == [["test/lines", {}]]
+    back = LayerResult.from_dict(data)
+    assert back == layer and back.files["a/thing"] is back.files["b/thing"]

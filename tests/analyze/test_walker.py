@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spyglass.analyze import files
 from spyglass.analyze.interface import Analyzer
@@ -239,3 +241,20 @@ def test_scalibr_escape_layer_keeps_links_as_data(testdata: Path) -> None:
     assert list(result.files) == ["escape/poc.txt"]
     assert result.symlinks["trampoline"] == "."
     assert result.symlinks["usr/share/doc/c/copyright"] == "/escape/poc.txt"
+
+
+def slow_normalise(name: str) -> str | None:
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+@given(st.text("a./", max_size=12))
+def test_normalise_fast_path_agrees_with_splitting(name: str) -> None:
+    assert files.normalise(name) == slow_normalise(name)

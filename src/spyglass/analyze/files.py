@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import IO
 
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
-from spyglass.analyze.layer import FileResults, LayerResult
+from spyglass.analyze.layer import EMPTY, FileResults, LayerResult
 from spyglass.analyze.tarstream import Kind, Member, TarStream
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import DiffId, Unknown
@@ -36,13 +36,22 @@ KEEP_DISK = 1024 * 1024 * 1024
 KEEP_FILES = 256
 """Limits on spooled files kept for hard links; the oldest are released first. Memory is kept
 small because it adds to the peak of every scan; disk costs only space."""
-EMPTY = AnalyzerResult()
-"""Shared by every file in which an analyzer found nothing (most files the secrets analyzer
-reads): a layer's result holds one entry per analyzed file, so each entry is kept small."""
+
+
+def _plain(name: str) -> bool:
+    """Already normal, as nearly every name in a layer is: no need to split it."""
+    return not (
+        name.startswith(("/", "../")) or name.endswith(("/", "/.", "/..")) or name in (".", "..")
+        or "//" in name or "/./" in name or "/../" in name
+    )
 
 
 def normalise(name: str) -> str | None:
     """``./a//b/./c/`` -> ``a/b/c``; ``""`` for the root; None when ``..`` leaves the root."""
+    while name.startswith("./"):
+        name = name[2:]
+    if _plain(name):
+        return name
     parts: list[str] = []
     for part in name.split("/"):
         if part == "..":

@@ -7,7 +7,7 @@ directories) so that layers can be merged later without reading them again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,27 @@ from spyglass.inventory import DiffId, Unknown
 
 FileResults = tuple[tuple[str, AnalyzerResult], ...]
 """(analyzer name, what it found) for one file, in the order the analyzers ran."""
+EMPTY = AnalyzerResult()
+"""Shared by every file in which an analyzer found nothing (most files the secrets analyzer
+reads): a layer holds one entry per analyzed file, so each entry is kept small, in memory and
+in the cache (where it is ``{}``)."""
+
+
+def _encode(result: AnalyzerResult) -> dict[str, Any]:
+    return {} if result == EMPTY else {k: v for k, v in result.to_dict().items() if v}
+
+
+def _decoder() -> Callable[[list[list[Any]]], FileResults]:
+    """Decodes one file's results; files in which nothing was found share one tuple."""
+    shared: dict[tuple[str, ...], FileResults] = {}
+
+    def decode(results: list[list[Any]]) -> FileResults:
+        if not any(r for _, r in results):
+            names = tuple(str(n) for n, _ in results)
+            return shared.setdefault(names, tuple((n, EMPTY) for n in names))
+        return tuple((str(n), AnalyzerResult.from_dict(r) if r else EMPTY) for n, r in results)
+
+    return decode
 
 
 @dataclass(frozen=True)
@@ -45,7 +66,7 @@ class LayerResult:
         return {
             "diff_id": self.diff_id,
             "files": {
-                path: [[name, result.to_dict()] for name, result in results]
+                path: [[name, _encode(result)] for name, result in results]
                 for path, results in self.files.items()
             },
             "whiteouts": list(self.whiteouts),
@@ -61,10 +82,8 @@ class LayerResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerResult:
         """Inverse of :meth:`to_dict`; raises KeyError/TypeError/ValueError on bad input."""
-        files = {
-            str(path): tuple((str(n), AnalyzerResult.from_dict(r)) for n, r in results)
-            for path, results in data["files"].items()
-        }
+        decode = _decoder()
+        files = {str(path): decode(results) for path, results in data["files"].items()}
         return cls(
             diff_id=DiffId(data["diff_id"]),
             files=files,

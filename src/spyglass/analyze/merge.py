@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from spyglass.analyze.files import normalise
 from spyglass.analyze.interface import AnalyzerResult
-from spyglass.analyze.layer import FileResults, LayerResult
+from spyglass.analyze.layer import EMPTY, FileResults, LayerResult
 from spyglass.analyze.tree import FileTree, Node, NodeKind
 from spyglass.inventory import DiffId, Package, Secret, Unknown
 
@@ -92,8 +92,15 @@ def _origins(previous: Node | None, results: FileResults, diff_id: DiffId) -> di
     }
 
 
+def _empty(results: FileResults) -> bool:
+    return all(result is EMPTY for _, result in results)
+
+
 def apply_layer(tree: FileTree, layer: LayerResult) -> None:
     """Apply one layer's changes on top of ``tree``."""
+    # On an empty tree, a file in which nothing was found hides nothing: it is left out, which
+    # keeps the tree small (in the base layer, that is most files the secrets analyzer read).
+    base = not tree.root.children
     for path in layer.opaque_dirs:
         tree.clear(path)
     for path in layer.whiteouts:
@@ -103,9 +110,11 @@ def apply_layer(tree: FileTree, layer: LayerResult) -> None:
     for path, target in layer.symlinks.items():
         tree.put(path, Node(NodeKind.SYMLINK, layer.diff_id, target=target))
     for path in layer.hardlinks:
-        if path not in layer.files:
+        if path not in layer.files and not base:
             tree.put(path, Node(NodeKind.FILE, layer.diff_id))
     for path, results in layer.files.items():
+        if base and _empty(results):
+            continue
         origins = _origins(tree.get(path), results, layer.diff_id)
         tree.put(path, Node(NodeKind.FILE, layer.diff_id, results=results, origins=origins))
 
@@ -126,9 +135,9 @@ def _secrets(layers: Sequence[LayerResult]) -> tuple[Secret, ...]:
     return tuple(seen.values())
 
 
-def _packages(tree: FileTree) -> list[Package]:
+def _packages(surviving: list[tuple[Node, str, AnalyzerResult]]) -> list[Package]:
     packages = []
-    for node, name, result in _surviving(tree):
+    for node, name, result in surviving:
         for pkg in result.packages:
             layer = node.origins.get(package_key(name, pkg), node.layer)
             packages.append(replace(pkg, layer=layer))
@@ -152,12 +161,13 @@ def merge(layers: Sequence[LayerResult]) -> Merged:
     texts: dict[str, str] = {}
     owned: set[str] = set()
     unknowns: list[Unknown] = [u for layer in layers for u in layer.unknowns]
-    for _, _, result in _surviving(tree):
+    surviving = list(_surviving(tree))
+    for _, _, result in surviving:
         texts.update((normalise(p) or p, text) for p, text in result.captured)
         owned.update(normalise(p) or p for p, _ in result.owned_files)
         unknowns.extend(result.unknowns)
     return Merged(
-        packages=_not_owned(_packages(tree), owned),
+        packages=_not_owned(_packages(surviving), owned),
         secrets=_secrets(layers),
         unknowns=tuple(unknowns),
         captured=CapturedFiles(texts, tree),
