@@ -82,7 +82,7 @@ def _memoised_links(entry: Entry) -> frozenset[str]:
     links = entry.memo.get("links")
     if links is None:
         links = entry.memo["links"] = frozenset(_links(entry.candidate.advisory))
-    return links  # type: ignore[no-any-return]
+    return links
 
 
 def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
