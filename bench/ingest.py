@@ -1,8 +1,9 @@
 """Ingest benchmark: the PyPI, Go and AlmaLinux 9 OSV sets, files -> parsed -> stored.
 
 Prints, from one run, per set and in total: records/s (wall clock and CPU, workers included)
-of each OSV feed's ``parse`` followed by ``VulnStore.replace`` into a fresh SQLite store in a
-fresh data directory, against two floors measured in the same run:
+of ``spyglass.vulndb.update.ingest`` - what ``db update`` does once a feed's files are local:
+each OSV feed parsed (in workers) and stored (as parts arrive) into a fresh SQLite store in a
+fresh data directory - against two floors measured in the same run:
 
 - ``read``: every record file's bytes read, nothing else;
 - ``decode``: read and decoded with the reference libraries only (``json.loads``, PyYAML's
@@ -78,15 +79,15 @@ def ingest(data: Path) -> dict[str, Any]:
     from spyglass.vulndb.feeds.interface import FetchState
     from spyglass.vulndb.feeds.osv import OsvFeed
     from spyglass.vulndb.store import VulnStore
+    from spyglass.vulndb.update import ingest as ingest_feed
 
     store = VulnStore.open()  # SQLite in SPYGLASS_DATA_DIR, set by the caller
     result = {}
     for name, folder in SETS.items():
         start, cpu = time.perf_counter(), _cpu()
         feed = OsvFeed(name)
-        parsed = feed.parse(data / folder)
-        store.replace(feed.name, parsed, FetchState(feed.version), folder)
-        result[name] = (time.perf_counter() - start, _cpu() - cpu, parsed.records)
+        stored = ingest_feed(store, feed, data / folder, FetchState(feed.version), folder)
+        result[name] = (time.perf_counter() - start, _cpu() - cpu, stored.records)
     store.close()
     return result
 

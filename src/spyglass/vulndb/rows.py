@@ -95,6 +95,13 @@ def validators_from_json(text: str | None) -> dict[str, Validator]:
     return {url: Validator(**v) for url, v in json.loads(text or "{}").items()}
 
 
+def feed_parts(name: str, data: FeedData) -> Iterator[FeedPart]:
+    """``data`` as parts of one batch each, built as they are consumed (in a transaction)."""
+    yield FeedPart((), data.records, data.skipped)
+    for batch in feed_rows(name, data):
+        yield FeedPart((batch,), 0)
+
+
 def feed_rows(name: str, data: FeedData) -> Iterator[RowBatch]:
     """Row batches for everything in ``data`` (advisories without ``seq``, see RowBatch)."""
     yield (

@@ -9,19 +9,15 @@ that decides is the matcher's. SQLAlchemy errors are wrapped in ``DataError`` he
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
-    Connection,
     Engine,
     create_engine,
-    delete,
     event,
-    insert,
     select,
     update,
 )
@@ -29,9 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from spyglass.config import data_dir
 from spyglass.errors import DataError
-from spyglass.vulndb import rows, tables
+from spyglass.vulndb import rows, tables, writes
 from spyglass.vulndb.feeds.interface import FetchState, Validator
-from spyglass.vulndb.model import Advisory, Affected, Exploited, FeedData, Skipped
+from spyglass.vulndb.model import Advisory, Affected, Exploited, FeedData
+from spyglass.vulndb.writes import Stored
 
 DATABASE_URL_ENV = "SPYGLASS_DATABASE_URL"
 _CHUNK = 500  # names per IN (...) list: well under every backend's parameter limit
@@ -107,74 +104,6 @@ def _feed_status(row: Any) -> FeedStatus:
     )
 
 
-def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], values: list[Any]) -> None:
-    """One driver-level executemany: SQLAlchemy's per-row parameter processing is half the
-    cost of an ingest, and these rows are plain str/int/float/None that need none of it."""
-    if not values:
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, values)
-
-
-def _write(conn: Connection, batches: Iterable[rows.RowBatch]) -> None:
-    """Insert batches as they come; advisories last, numbered, the last of a repeated id kept
-    (at the place of its first occurrence, as a dict keeps it)."""
-    advisories: dict[str, tuple[Any, ...]] = {}
-    for table, columns, values in batches:
-        if table == tables.advisory.name:
-            advisories.update((row[1], row) for row in values)
-        else:
-            _bulk_insert(conn, table, columns, values)
-    numbered = [(*row, seq) for seq, row in enumerate(advisories.values())]
-    _bulk_insert(conn, tables.advisory.name, (*rows.ADVISORY_COLUMNS, "seq"), numbered)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What :meth:`VulnStore.replace_parts` stored."""
-
-    records: int
-    skipped: tuple[Skipped, ...] = ()
-
-
-class _Tally:
-    """Counts records and keeps skip reasons of parts while passing their batches on."""
-
-    def __init__(self) -> None:
-        self.records = 0
-        self.skipped: list[Skipped] = []
-
-    def batches(self, parts: Iterable[rows.FeedPart]) -> Iterator[rows.RowBatch]:
-        for part in parts:
-            self.records += part.records
-            self.skipped.extend(part.skipped)
-            yield from part.batches
-
-
-def _clear(conn: Connection, name: str) -> None:
-    for table in (tables.affected, tables.advisory, tables.exploited, tables.feed):
-        key = table.c.name if table is tables.feed else table.c.feed
-        conn.execute(delete(table).where(key == name))
-
-
-def _feed_row(name: str, records: int, state: FetchState, source: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "version": state.version or 0,
-        "records": records,
-        "refreshed_at": _now(),
-        "checked_at": _now(),
-        "source": source,
-        "validators": rows.validators_json(state.validators),
-        "content_hash": state.content_hash,
-    }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class VulnStore:
     """Feed data, per-feed fetch state, and the matcher's queries."""
 
@@ -198,10 +127,8 @@ class VulnStore:
     @_wrapped
     def replace(self, name: str, data: FeedData, state: FetchState, source: str) -> None:
         """Swap in a feed's new rows and fetch state in one transaction."""
-        with self.engine.begin() as conn:
-            _clear(conn, name)
-            _write(conn, rows.feed_rows(name, data))
-            conn.execute(insert(tables.feed), [_feed_row(name, data.records, state, source)])
+        with writes.transaction(self.engine) as conn:
+            writes.replace_feed(conn, name, rows.feed_parts(name, data), state, source)
 
     @_wrapped
     def replace_parts(
@@ -210,19 +137,17 @@ class VulnStore:
         """:meth:`replace` from parts as they are parsed, in one transaction: each part's rows
         go in while later parts are still being parsed. An exception from ``parts`` (a record
         set that turns out unusable) rolls everything back and propagates."""
-        tally = _Tally()
-        with self.engine.begin() as conn:
-            _clear(conn, name)
-            _write(conn, tally.batches(parts))
-            conn.execute(insert(tables.feed), [_feed_row(name, tally.records, state, source)])
-        return Stored(tally.records, tuple(tally.skipped))
+        with writes.transaction(self.engine) as conn:
+            return writes.replace_feed(conn, name, parts, state, source)
 
     @_wrapped
     def mark_checked(self, name: str) -> None:
         """Record that a feed was checked and found unchanged."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(tables.feed).where(tables.feed.c.name == name).values(checked_at=_now())
+                update(tables.feed)
+                .where(tables.feed.c.name == name)
+                .values(checked_at=writes.utc_now())
             )
 
     @_wrapped

@@ -22,7 +22,8 @@ from spyglass.errors import FeedError
 from spyglass.vulndb import rows
 from spyglass.vulndb.feeds.interface import Feed, Fetched, FetchState
 from spyglass.vulndb.feeds.parallel import bulk
-from spyglass.vulndb.store import Stored, VulnStore
+from spyglass.vulndb.store import VulnStore
+from spyglass.vulndb.writes import Stored
 
 UPDATED, UNCHANGED, FAILED = "updated", "unchanged", "failed"
 
