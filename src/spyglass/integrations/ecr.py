@@ -22,11 +22,12 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from spyglass import __version__
 from spyglass.errors import (
@@ -171,7 +172,7 @@ def wrap(exc: BotoCoreError | ClientError, what: str, region: str) -> RegistryEr
         return AuthError(f"could not {what}: no usable AWS credentials ({exc}); set AWS_PROFILE "
                          "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the registry an "
                          "access key")
-    if isinstance(exc, ConnectionError):
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # also TLS and timeouts
         return RegistryUnreachable(f"could not {what}: {where} cannot be reached ({exc}); check "
                                    "the network, proxy or endpoint URL")
     if not isinstance(exc, ClientError):
