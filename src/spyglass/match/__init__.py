@@ -110,23 +110,24 @@ def decide(
     return hits, notes
 
 
-def _ordered_fixes(hits: Sequence[Hit], parse: Parse) -> list[str]:
+def _ordered_fixes(hits: Sequence[Hit], parse: Parse) -> tuple[str, ...]:
     if len(hits) == 1:
-        fixes = list(hits[0].fixed)  # already without repeats
+        fixes = hits[0].fixed  # already without repeats
     else:
-        fixes = list(dict.fromkeys(f for hit in hits for f in hit.fixed))
+        fixes = tuple(dict.fromkeys(f for hit in hits for f in hit.fixed))
     if len(fixes) < 2:
         return fixes
     try:
-        return sorted(fixes, key=parse)
+        return tuple(sorted(fixes, key=parse))
     except InvalidVersion:
         return fixes
 
 
 def findings_for(lookup: Lookup, hits: Sequence[Hit], parse: Parse) -> list[Finding]:
     """One finding per vulnerability among one package's hits."""
+    package, version = lookup.package, lookup.version
     return [
-        finding_for(lookup.package, lookup.version, group, _ordered_fixes(group, parse))
+        finding_for(package, version, group, _ordered_fixes(group, parse))
         for group in group_hits(hits)
     ]
 

@@ -89,6 +89,9 @@ def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
     """Hits of one package, grouped by shared ids (union-find), in first-seen order."""
     if len(hits) < 2:
         return [list(hits)] if hits else []
+    links = [_memoised_links(hit.entry) for hit in hits]
+    if len(frozenset().union(*links)) == sum(map(len, links)):
+        return [[hit] for hit in hits]  # no id shared: the usual case, decided in C
     parent = list(range(len(hits)))
 
     def root(i: int) -> int:
@@ -98,8 +101,8 @@ def group_hits(hits: Sequence[Hit]) -> list[list[Hit]]:
         return i
 
     owner: dict[str, int] = {}
-    for index, hit in enumerate(hits):
-        for identifier in _memoised_links(hit.entry):
+    for index, ids in enumerate(links):
+        for identifier in ids:
             if identifier in owner:
                 parent[root(index)] = root(owner[identifier])
             else:
