@@ -26,7 +26,19 @@ def testdata() -> Path:
     return root
 
 
+# A port on loopback where nothing listens: the default feed sources are public hosts, and a test
+# (or a periodic task in a test's worker) must never reach past this machine for them.
+DEAD_SOURCE = "http://127.0.0.1:9/no-feeds-in-tests"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own SPYGLASS_DATA_DIR so caches never leak between tests."""
+    """Every test gets its own SPYGLASS_DATA_DIR so caches never leak between tests, and feed
+    sources that point nowhere unless the test names its own."""
+    from spyglass.vulndb.feeds.registry import FEEDS
+
     monkeypatch.setenv("SPYGLASS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("SPYGLASS_OSV_URL", DEAD_SOURCE)
+    for feed in FEEDS:
+        if not feed.name.startswith("osv/"):  # OSV feeds follow SPYGLASS_OSV_URL
+            monkeypatch.setenv(feed.env_var(), f"{DEAD_SOURCE}/{feed.name}")
