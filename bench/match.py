@@ -152,7 +152,7 @@ def match_child(url: str) -> dict[str, float]:
             lambda: [store.candidates(e, d, names) for (e, d), names in groups.items()], runs=3
         ),
         "dict_floor_ms": _median_ms(lambda: [table.get(p.name) for p in inv.packages]),
-        "candidates": sum(len(v) for v in cache._entries.values()),
+        "candidates": sum(len(b.entries) for b in cache._entries.values()),
         "findings": len(result.findings),
         "notes": len(result.notes),
         "peak_rss_mb": peak_rss_mb(),
