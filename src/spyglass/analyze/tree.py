@@ -8,9 +8,10 @@ targets start again at the root, ``..`` at the root stays at the root, and more 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 
 from spyglass.analyze.layer import FileResults
 from spyglass.inventory import DiffId
@@ -27,9 +28,16 @@ class NodeKind(Enum):
     SYMLINK = "symlink"
 
 
-@dataclass(eq=False)
+_NO_ORIGINS: Mapping[tuple[object, ...], DiffId] = MappingProxyType({})
+
+
+@dataclass(eq=False, slots=True)
 class Node:
-    """One path of the merged tree; mutable while layers are applied."""
+    """One path of the merged tree; mutable while layers are applied.
+
+    Slotted, with one shared empty ``origins``: an image has a node per directory, symlink and
+    analyzed file, so a node's size is multiplied by tens of thousands.
+    """
 
     kind: NodeKind
     layer: DiffId | None = None
@@ -37,13 +45,16 @@ class Node:
     target: str = ""
     """Symlink target, verbatim."""
     results: FileResults = ()
-    origins: dict[tuple[object, ...], DiffId] = field(default_factory=dict)
+    origins: Mapping[tuple[object, ...], DiffId] = field(default_factory=lambda: _NO_ORIGINS)
     """Package key -> the lowest layer from which that package was here without a break."""
     children: dict[str, Node] = field(default_factory=dict)
 
 
 def _parts(path: str) -> list[str]:
-    return [p for p in path.split("/") if p not in ("", ".")]
+    parts = path.split("/")
+    if "" in parts or "." in parts:
+        return [p for p in parts if p not in ("", ".")]
+    return parts  # the usual case: a path the walker already normalised
 
 
 class FileTree:
@@ -82,9 +93,12 @@ class FileTree:
 
     def ensure_dir(self, path: str) -> None:
         """Make ``path`` a directory; an existing directory keeps its content."""
-        node = self.get(path)
-        if node is None or node.kind is not NodeKind.DIR:
-            self.put(path, Node(NodeKind.DIR))
+        node = self.root
+        for part in _parts(path):  # one pass: what is missing or not a directory is replaced
+            child = node.children.get(part)
+            if child is None or child.kind is not NodeKind.DIR:
+                child = node.children[part] = Node(NodeKind.DIR)
+            node = child
 
     def remove(self, path: str) -> None:
         """Delete ``path`` and everything under it (a whiteout)."""
