@@ -1,10 +1,11 @@
 """Polling registries: list their repositories and tags, and queue each tag whose digest is new.
 
 A periodic task (every minute) polls the registries whose interval has passed; "scan now"
-polls one registry at once and queues every watched tag's current digest, scanned or not. Only
-``HEAD`` requests reach the registry here: an image is pulled by the worker, and only for a
-digest the store has not seen. Queueing goes through ``store.queue.submit``, so a digest that is
-already queued or being scanned is not queued twice.
+polls one registry at once and queues every watched tag's current digest, scanned or not. Each
+registry kind's provider (``spyglass.integrations``: OCI, Docker Hub, ECR, ACR) logs in and
+lists; only listing and ``HEAD`` requests (ECR: its API) reach the registry here: an image is
+pulled by the worker, and only for a digest the store has not seen. Queueing goes through
+``store.queue.submit``, so a digest that is already queued or being scanned is not queued twice.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from spyglass.errors import RegistryError, SpyglassError
 from spyglass.image.interface import OpenOptions, Platform
-from spyglass.image.registry.client import RegistryClient
-from spyglass.image.registry.listing import head_digest, list_repositories, list_tags
+from spyglass.integrations import Link, provider_for
+from spyglass.integrations.interface import RegistryProvider
 from spyglass.jobs.runtime import Runtime
 from spyglass.store import queue, registries
 from spyglass.store.crypto import SecretBox
@@ -50,26 +51,28 @@ def open_options(runtime: Runtime, registry_id: int | None, platform: str) -> Op
         return _options(runtime, registry, platform)
 
 
-def _options(runtime: Runtime, registry: Registry, platform: str) -> OpenOptions:
+def _provider(runtime: Runtime, registry: Registry) -> RegistryProvider:
+    """The kind's provider (OCI, Docker Hub, ECR, ACR): it logs in and lists the registry."""
     creds = registries.credentials(SecretBox.from_config(runtime.settings.data_dir), registry)
-    return OpenOptions(
-        platform=Platform.parse(platform), username=creds.username, password=creds.password,
-        insecure_registries=(registry.url,) if registry.insecure else (),
-    )
+    link = Link(registry.kind, registry.url, creds.username, creds.password, registry.insecure)
+    return provider_for(link)
 
 
-def _watched(client: RegistryClient, registry: Registry) -> list[str]:
+def _options(runtime: Runtime, registry: Registry, platform: str) -> OpenOptions:
+    return _provider(runtime, registry).options(OpenOptions(platform=Platform.parse(platform)))
+
+
+def _watched(provider: RegistryProvider, registry: Registry) -> list[str]:
     if registry.repositories is not None:
         return list(registry.repositories)
-    return list_repositories(client)
+    return provider.repositories()
 
 
-def _resolve(client: RegistryClient, registry: Registry, found: Poll) -> None:
-    for repository in _watched(client, registry):
+def _resolve(provider: RegistryProvider, registry: Registry, found: Poll) -> None:
+    for repository in _watched(provider, registry):
         try:
-            for tag in list_tags(client, repository):
-                reference = f"{registry.url}/{repository}:{tag}"
-                found.digests[reference] = head_digest(client, repository, tag)
+            for tag, digest in provider.tags(repository):
+                found.digests[f"{registry.url}/{repository}:{tag}"] = digest
         except RegistryError as exc:  # one broken repository must not hide the others
             found.failures.append(str(exc))
 
@@ -93,11 +96,10 @@ def poll_registry(runtime: Runtime, registry_id: int, *, every_tag: bool = False
         if registry is None:  # deleted since it was found due
             return found
         registry.last_polled_at = utcnow()  # a failing registry waits its interval too
-        options = _options(runtime, registry, "linux/amd64")
+        provider = _provider(runtime, registry)
     try:
-        with RegistryClient(registry.url, options) as client:
-            _resolve(client, registry, found)
-    except SpyglassError as exc:  # the catalog or the registry itself failed
+        _resolve(provider, registry, found)
+    except SpyglassError as exc:  # the login, the catalog or the registry itself failed
         found.failures.append(str(exc))
     with runtime.db.transaction() as session:
         for reference, digest in found.digests.items():
