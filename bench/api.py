@@ -6,7 +6,7 @@ on the image rows agree with them) and queue entries for a tenth of the images. 
 real ASGI app (``httpx.ASGITransport``, bearer token and all), it prints:
 
 - list: p50/p95 of ``GET /api/v1/images`` for a set of filters, each against a floor measured in
-  the same run: the same two SQL statements (count and page) executed bare on one connection.
+  the same run: the list's SQL statements (count, page ids, their rows) executed bare.
   Target p95 <= 100 ms.
 - csv: rows/s of ``GET /api/v1/images.csv`` and ``/api/v1/findings.csv`` (everything), against a
   floor: ``COPY (same query) TO STDOUT``. Target >= 50,000 rows/s.
@@ -148,17 +148,19 @@ def _sql(query: Any) -> str:
 
 
 def sql_floor(url: str, params: dict[str, str]) -> float:
-    """Seconds for the list's two statements run bare (best of three)."""
+    """Seconds for the list's statements (count, page ids, their rows) run bare, best of 3."""
     f, sort, offset = _filter(params)
-    count = _sql(catalog.filtered(f, func.count()))
-    page = _sql(catalog.ordered(catalog.filtered(f, Image, Repository.host, Repository.name),
-                                sort).limit(50).offset(offset))
+    count = _sql(catalog.filtered(f, func.count(), repository=False))
+    ids = _sql(catalog.ordered(catalog.filtered(f, Image.id, repository="repo" in sort), sort)
+               .limit(50).offset(offset))
     best = float("inf")
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         for _ in range(3):
             started = time.perf_counter()
             conn.execute(count).fetchall()
-            conn.execute(page).fetchall()
+            page = [row[0] for row in conn.execute(ids).fetchall()]
+            conn.execute(_sql(catalog.filtered(catalog.ImageFilter(), Image, Repository.host,
+                                               Repository.name).where(Image.id.in_(page))))
             best = min(best, time.perf_counter() - started)
     return best
 

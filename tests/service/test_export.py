@@ -176,7 +176,14 @@ def test_export_is_streamed_in_batches(api: Api, monkeypatch: pytest.MonkeyPatch
 
 
 def test_both_paths_write_the_same_cells(api: Api, three: dict[str, int]) -> None:
+    with api.service.runtime.db.transaction() as session:
+        image = session.get(Image, three["deb"])
+        assert image is not None
+        session.add(Tag(repository_id=image.repository_id, name="-beta", image_id=image.id))
     [row] = _csv(api, "/api/v1/images.csv", tag="prod")
+    assert row["tags"] == "'-beta prod"  # sorted, and escaped as one cell
+    [finding, _] = _csv(api, "/api/v1/findings.csv", tag="prod")
+    assert finding["tags"] == "'-beta prod"
     [item] = api.get("/api/v1/images", tag="prod").json()["items"]
     assert datetime.fromisoformat(row["scanned_at"]) == datetime.fromisoformat(item["scanned_at"])
     assert row["scanned_at"].endswith("+00:00") and "." in row["scanned_at"]
@@ -184,6 +191,8 @@ def test_both_paths_write_the_same_cells(api: Api, three: dict[str, int]) -> Non
 
 
 def test_export_needs_a_token_and_a_known_sort(api: Api) -> None:
+    odd = "0642-05-14T16:08:29-16:24"  # an offset PostgreSQL refuses unless made UTC first
+    assert _csv(api, "/api/v1/findings.csv", scanned_after=odd) == []
     assert api.service.client.get("/api/v1/images.csv").status_code == 401
     assert api.get("/api/v1/findings.csv", sort="nonsense").status_code == 422
 

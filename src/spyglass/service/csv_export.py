@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select
@@ -34,7 +34,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
 """``to_char`` pattern giving what ``datetime.isoformat(timespec="microseconds")`` gives."""
 
-Kind = Literal["text", "int", "bool", "time"]
+Kind = Literal["text", "ours", "int", "bool", "time"]
+"""``ours``: text Spyglass writes itself (digests, ecosystems, severities), never a formula."""
+FORMULA_CODES = [ord(c) for c in FORMULA_START]
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,10 @@ class Column:
 
 
 def _tags() -> Any:
-    """The image's tags, sorted, space-separated (PostgreSQL; SQLite gets them per batch)."""
+    """Each image's tags, sorted and space-separated, as a table to join (PostgreSQL; SQLite
+    gets them per batch): one aggregation rather than a subquery per exported row."""
     joined = func.string_agg(Tag.name, aggregate_order_by(literal(" "), Tag.name))
-    return select(joined).where(Tag.image_id == Image.id).scalar_subquery()
+    return select(Tag.image_id, joined.label("tags")).group_by(Tag.image_id).subquery("image_tags")
 
 
 def _fix() -> Any:
@@ -65,7 +68,8 @@ def _fix() -> Any:
 
 IMAGE_COLUMNS: tuple[Column, ...] = (
     Column("image_id", Image.id, "int"), Column("registry", Repository.host),
-    Column("repository", Repository.name), Column("tags", None), Column("digest", Image.digest),
+    Column("repository", Repository.name), Column("tags", None),
+    Column("digest", Image.digest, "ours"),
     Column("reference", Image.reference), Column("platform", Image.platform),
     Column("os_family", Image.os_family), Column("os_version", Image.os_version),
     Column("first_seen", Image.first_seen, "time"), Column("scanned_at", Image.scanned_at, "time"),
@@ -75,12 +79,13 @@ IMAGE_COLUMNS: tuple[Column, ...] = (
 )
 FINDING_COLUMNS: tuple[Column, ...] = (
     Column("image_id", Image.id, "int"), Column("registry", Repository.host),
-    Column("repository", Repository.name), Column("tags", None), Column("digest", Image.digest),
+    Column("repository", Repository.name), Column("tags", None),
+    Column("digest", Image.digest, "ours"),
     Column("os_family", Image.os_family), Column("os_version", Image.os_version),
     Column("advisory_id", Finding.advisory_id), Column("package", Finding.package),
-    Column("version", Finding.version), Column("ecosystem", Finding.ecosystem),
-    Column("severity", Finding.severity), Column("fixed_version", Finding.fixed_version),
-    Column("fix_command", None), Column("known_exploited", Finding.known_exploited, "bool"),
+    Column("version", Finding.version), Column("ecosystem", Finding.ecosystem, "ours"),
+    Column("severity", Finding.severity, "ours"), Column("fixed_version", Finding.fixed_version),
+    Column("fix_command", None, "ours"), Column("known_exploited", Finding.known_exploited, "bool"),
     Column("layer", Finding.layer), Column("first_seen", Finding.first_seen, "time"),
 )
 """``None`` values are derived: tags from the tag table, the fix command from the row."""
@@ -152,29 +157,31 @@ def _export(db: Database, columns: Sequence[Column], query: Select[Any]) -> Iter
     yield _chunk([[c.name for c in columns]])
     with db.transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
-            yield from _copy(session, query.with_only_columns(*_formatted(columns),
-                                                              maintain_column_froms=True))
+            yield from _copy(session, _formatted(columns, query))
         else:
             yield from _written(session, columns, query)
 
 
 # -- PostgreSQL: the server formats and writes the CSV ---------------------------------------
 
-def _formatted(columns: Sequence[Column]) -> list[Any]:
-    return [_sql_cell(c) for c in columns]
+def _formatted(columns: Sequence[Column], query: Select[Any]) -> Select[Any]:
+    tags = _tags()
+    derived = {"tags": tags.c.tags, "fix_command": _fix()}
+    cells = [_sql_cell(c, derived.get(c.name, c.value)) for c in columns]
+    return query.with_only_columns(*cells, maintain_column_froms=True).outerjoin(
+        tags, tags.c.image_id == Image.id)
 
 
-def _sql_cell(column: Column) -> Any:
-    value = {"tags": _tags(), "fix_command": _fix()}.get(column.name, column.value)
-    if column.kind == "int":
+def _sql_cell(column: Column, value: Any) -> Any:
+    if column.kind in ("int", "ours"):
         return value
     if column.kind == "bool":
         return case((value.is_(True), "true"), else_="false")
     if column.kind == "time":
         return func.to_char(func.timezone("UTC", value), ISO_UTC)
     text = cast(value, String)
-    risky = func.substr(text, 1, 1).in_(FORMULA_START)
-    return case((risky, literal("'") + text), else_=text)
+    # ascii() of the first character: one integer test per cell, cheaper than text compares
+    return case((func.ascii(text).in_(FORMULA_CODES), literal("'") + text), else_=text)
 
 
 def _copy(session: Session, query: Select[Any]) -> Iterator[bytes]:
@@ -183,7 +190,11 @@ def _copy(session: Session, query: Select[Any]) -> Iterator[bytes]:
                              compile_kwargs={"render_postcompile": True})
     raw: Any = connection.connection.driver_connection
     statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(statement, compiled.params) as copy:
+    # Parameters go to the driver without SQLAlchemy's bind processing, so do what UTCDateTime
+    # would: PostgreSQL refuses offsets past 15:59 (``-16:24``), UTC is always accepted.
+    params = {k: v.astimezone(UTC) if isinstance(v, datetime) else v
+              for k, v in compiled.params.items()}
+    with raw.cursor() as cursor, cursor.copy(statement, params) as copy:
         pending, size = [], 0
         for block in copy:
             pending.append(bytes(block))

@@ -118,11 +118,13 @@ def _state_is(state: str) -> ColumnElement[bool]:
                                                           QueueEntry.state == state))
 
 
-def filtered(f: ImageFilter, *columns: Any) -> Select[Any]:
-    """``SELECT columns`` over the images that ``f`` keeps, joined to their repository."""
-    return select(*columns).select_from(Image).join(
-        Repository, Repository.id == Image.repository_id
-    ).where(*_conditions(f))
+def filtered(f: ImageFilter, *columns: Any, repository: bool = True) -> Select[Any]:
+    """``SELECT columns`` over the images that ``f`` keeps, joined to their repository unless
+    ``repository`` is false and no filter needs it (PostgreSQL never drops an inner join)."""
+    query = select(*columns).select_from(Image)
+    if repository or f.registry or f.repository:
+        query = query.join(Repository, Repository.id == Image.repository_id)
+    return query.where(*_conditions(f))
 
 
 def ordered(query: Select[Any], sort: str) -> Select[Any]:
@@ -145,12 +147,24 @@ def list_images(
     session: Session, f: ImageFilter, *, sort: str = "-scanned_at", limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ImageRow], int]:
-    """One page of scanned images and how many match in all."""
-    base = filtered(f, Image, Repository.host, Repository.name)
-    total = session.scalar(filtered(f, func.count())) or 0
-    page = session.execute(_ordered(base, sort).limit(limit).offset(offset)).all()
-    tags = tags_of(session, [row[0].id for row in page])
-    rows = [ImageRow(img, host, name, tags.get(img.id, ())) for img, host, name in page]
+    """One page of scanned images and how many match in all.
+
+    The page's ids are found first and their rows fetched after ("deferred join"), so a deep
+    offset walks the sort index alone, not the repository join of every skipped row.
+    """
+    by_repository = sort.lstrip("-") == "repository"
+    total = session.scalar(filtered(f, func.count(), repository=False)) or 0
+    ids = session.scalars(
+        _ordered(filtered(f, Image.id, repository=by_repository), sort)
+        .limit(limit).offset(offset)
+    ).all()
+    found = session.execute(
+        select(Image, Repository.host, Repository.name)
+        .join(Repository, Repository.id == Image.repository_id).where(Image.id.in_(ids))
+    ).all()
+    by_id = {img.id: (img, host, name) for img, host, name in found}
+    tags = tags_of(session, ids)
+    rows = [ImageRow(*by_id[i], tags.get(i, ())) for i in ids if i in by_id]
     return rows, total
 
 

@@ -117,7 +117,7 @@ class Image(Base):
     __tablename__ = "images"
     __table_args__ = (
         UniqueConstraint("repository_id", "digest", name="uq_images_repository_digest"),
-        Index("ix_images_scanned_at", "scanned_at"),
+        Index("ix_images_scanned_at_id", "scanned_at", "id"),  # the list's default order
         Index("ix_images_os", "os_family", "os_version"),
         Index("ix_images_critical", "critical"),
         Index("ix_images_digest", "digest"),
