@@ -19,13 +19,13 @@ from spyglass import versions
 from spyglass.errors import InvalidVersion, UsageError
 from spyglass.inventory import Inventory
 from spyglass.match import candidates
-from spyglass.match.candidates import Bucket, CandidateCache, Entry, Found
+from spyglass.match.candidates import Bucket, CandidateCache, Found
 from spyglass.match.interface import Finding, MatchNote, MatchResult
 from spyglass.match.language import is_language_package, language_lookup
 from spyglass.match.lookup import Lookup
 from spyglass.match.merge import Hit, finding_for, group_hits
 from spyglass.match.os import is_os_package, os_lookup
-from spyglass.match.ranges import Parse, affected_fixes
+from spyglass.match.ranges import Parse, matches
 from spyglass.versions import Key
 from spyglass.vulndb.model import SEVERITIES
 from spyglass.vulndb.store import VulnStore
@@ -83,11 +83,9 @@ def _bucket_of(lookup: Lookup, found: Found) -> Bucket | None:
     return candidates.bucket(e for b in buckets for e in b.entries)
 
 
-def decide(
-    lookup: Lookup, live: Sequence[Entry], parse: Parse
-) -> tuple[list[Hit], list[MatchNote]]:
-    """The records among ``live`` that hold for the lookup's version, and notes for those that
-    cannot be read (``live``: a :class:`Bucket`'s, so already free of cleared records)."""
+def decide(lookup: Lookup, bucket: Bucket, parse: Parse) -> tuple[list[Hit], list[MatchNote]]:
+    """The records of ``bucket`` that hold for the lookup's version, and notes for those that
+    cannot be read (cleared and withdrawn records are already left out of the bucket)."""
     text = lookup.version
     try:
         version = parse(text)
@@ -95,18 +93,13 @@ def decide(
         return [], [MatchNote(lookup.package, f"cannot compare versions: {exc}")]
     hits: list[Hit] = []
     notes: list[MatchNote] = []
-    for entry in live:
-        compiled = entry.compiled
-        if compiled is None:
-            continue
-        try:
-            fixes = affected_fixes(version, text, compiled)
-        except InvalidVersion as exc:
-            reason = f"cannot evaluate the affected range: {exc}"
-            notes.append(MatchNote(lookup.package, reason, entry.candidate.advisory.id))
-            continue
-        if fixes is not None:
-            hits.append(Hit(entry, fixes))
+    live = bucket.live
+    for index, outcome in matches(version, text, bucket.compiled):
+        if isinstance(outcome, InvalidVersion):
+            reason = f"cannot evaluate the affected range: {outcome}"
+            notes.append(MatchNote(lookup.package, reason, live[index].candidate.advisory.id))
+        else:
+            hits.append(Hit(live[index], outcome))
     return hits, notes
 
 
@@ -168,7 +161,7 @@ def match(
             notes.append(MatchNote(lookup.package, f"no version comparison for {lookup.kind!r}"))
             continue
         parse = parsers(lookup.kind)
-        hits, more = decide(lookup, bucket.live, parse)
+        hits, more = decide(lookup, bucket, parse)
         if more:
             notes.extend(more)
         if hits:

@@ -44,6 +44,8 @@ class Bucket:
     """Every candidate, in store order."""
     live: tuple[Entry, ...]
     """Those to evaluate: affected, not withdrawn, compiled, and not cleared."""
+    compiled: tuple[Compiled, ...]
+    """The compiled ranges of ``live``, in the same order."""
     cleared: frozenset[str]
     """Ids of the vulnerabilities this name's distro says it is never affected by."""
     comparable: bool
@@ -60,7 +62,10 @@ def bucket(entries: Iterable[Entry]) -> Bucket:
         e.candidate.advisory.id for e in entries if e.candidate.affected.state == NOT_AFFECTED
     )
     live = tuple(e for e in entries if evaluable(e, cleared))
-    return Bucket(entries, live, cleared, bool(entries) and entries[0].compiled is not None)
+    compiled = tuple(e.compiled for e in live if e.compiled is not None)
+    return Bucket(
+        entries, live, compiled, cleared, bool(entries) and entries[0].compiled is not None
+    )
 
 
 def evaluable(entry: Entry, cleared: frozenset[str]) -> bool:

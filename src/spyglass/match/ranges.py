@@ -82,6 +82,9 @@ class Compiled:
     error: InvalidVersion | None = None
     """The first bound that did not parse (its range is left out): a note, unless another
     range or the versions list already says "affected"."""
+    only: Cuts | None = None
+    """The cuts of the only range, when that and the versions list are all there is (the
+    usual case, which :func:`matches` decides inline)."""
 
 
 class _Order:
@@ -148,7 +151,8 @@ def compile_entry(affected: Affected, parse: Parse) -> Compiled:
         except InvalidVersion as exc:
             error = error or exc
     versions = affected.versions
-    return Compiled(tuple(ranges), frozenset(versions), _listed(versions, parse), error)
+    only = ranges[0].cuts if len(ranges) == 1 and error is None else None
+    return Compiled(tuple(ranges), frozenset(versions), _listed(versions, parse), error, only)
 
 
 def _below(version: Any, bound: Bound) -> bool:
@@ -213,6 +217,36 @@ def affected_fixes(version: Any, text: str, entry: Compiled) -> tuple[str, ...] 
     if fixes is None and entry.error is not None:
         raise entry.error
     return fixes
+
+
+Outcome = tuple[int, "tuple[str, ...] | InvalidVersion"]
+"""(position of an entry, its fixes when affected, or why it cannot be decided)."""
+
+
+def matches(version: Any, text: str, entries: Sequence[Compiled]) -> list[Outcome]:
+    """Every entry the parsed ``version`` (written ``text``) is affected by, and every one that
+    cannot be decided: :func:`affected_fixes` over one package's candidates in a single call
+    (the matcher's inner loop; the usual single-interval entries are decided inline)."""
+    found: list[Outcome] = []
+    for index, entry in enumerate(entries):
+        cuts = entry.only
+        if cuts is not None:
+            passed = cuts.base + bisect_right(cuts.values, version)
+            listed = entry.listed_text
+            if passed & 1:
+                fix = cuts.fixes[passed]
+                found.append((index, (fix,) if fix else ()))
+            elif listed and (text in listed or version in entry.listed):
+                found.append((index, ()))
+            continue
+        try:
+            fixes = affected_fixes(version, text, entry)
+        except InvalidVersion as exc:
+            found.append((index, exc))
+            continue
+        if fixes is not None:
+            found.append((index, fixes))
+    return found
 
 
 def evaluate_compiled(version: Any, text: str, entry: Compiled) -> Verdict:
