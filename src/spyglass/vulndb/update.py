@@ -21,7 +21,7 @@ from spyglass.config import data_dir
 from spyglass.errors import FeedError
 from spyglass.vulndb import rows
 from spyglass.vulndb.feeds.interface import Feed, Fetched, FetchState
-from spyglass.vulndb.feeds.parallel import bulk
+from spyglass.vulndb.feeds.parallel import bulk, shared_workers
 from spyglass.vulndb.store import VulnStore
 from spyglass.vulndb.writes import Stored
 
@@ -94,7 +94,8 @@ def update(
     own = http is None
     http = http or client()
     try:
-        return [update_feed(store, feed, http, progress) for feed in feeds]
+        with shared_workers():
+            return [update_feed(store, feed, http, progress) for feed in feeds]
     finally:
         if own:
             http.close()

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -54,7 +55,7 @@ T = TypeVar("T")
 # binary packages of a source the same fixed version): built once, shared, and pickled once
 # per chunk by parse workers. Cleared when large, so a long-lived process does not grow.
 _EVENTS: dict[tuple[str, str], Event] = {}
-_RANGES: dict[tuple[str, tuple[Event, ...]], Range] = {}
+_RANGES: dict[tuple[Any, ...], tuple[Range, bool]] = {}
 _CACHE_LIMIT = 100_000
 
 
@@ -278,38 +279,49 @@ def _advisory(data: dict[str, Any], feed: str) -> Advisory:
 def _affected(advisory_id: str, entry: dict[str, Any]) -> list[Affected]:
     package = entry["package"]
     where = osv_ecosystem(package["ecosystem"])
-    ranges = tuple(_range(r) for r in entry.get("ranges") or () if r["type"] in RANGE_TYPES)
+    ranges, fixed = [], False
+    for data in entry.get("ranges") or ():
+        if data["type"] in RANGE_TYPES:
+            found, has_fix = _range(data)
+            ranges.append(found)
+            fixed = fixed or has_fix
     versions = tuple(map(str, entry.get("versions") or ()))
     if where is None or not (ranges or versions):
         return []
     purl_type, distro = where
-    specific = {**(entry.get("database_specific") or {}), **(entry.get("ecosystem_specific") or {})}
-    severity = specific.get("severity")
-    fixed = any(e.kind == "fixed" for r in ranges for e in r.events)
+    severity = _package_severity(entry)
     return [
         Affected(
-            advisory_id=AdvisoryId(advisory_id),
-            ecosystem=purl_type,
-            distro=distro,
-            name=normalise_name(purl_type, package["name"]),
-            ranges=ranges,
-            versions=versions,
-            state=FIXED if fixed else UNFIXED,
-            severity=normalise_label(severity) if isinstance(severity, str) else None,
+            AdvisoryId(advisory_id),
+            purl_type,
+            distro,
+            normalise_name(purl_type, package["name"]),
+            tuple(ranges),
+            versions,
+            FIXED if fixed else UNFIXED,
+            normalise_label(severity) if isinstance(severity, str) else None,
         )
     ]
 
 
-def _range(data: dict[str, Any]) -> Range:
-    events = tuple(
-        _event(kind, version) for event in data["events"] for kind, version in event.items()
-    )
-    key = (data["type"], events)
+def _package_severity(entry: dict[str, Any]) -> Any:
+    # ecosystem_specific wins over database_specific, as merging the two would have it.
+    specific = entry.get("ecosystem_specific") or {}
+    if "severity" in specific:
+        return specific["severity"]
+    return (entry.get("database_specific") or {}).get("severity")
+
+
+def _range(data: dict[str, Any]) -> tuple[Range, bool]:
+    """A range and whether it names a fix; keyed by the record's own (kind, version) pairs so
+    that a repeat costs one lookup (a version that is not text makes the record malformed)."""
+    key = (data["type"], *chain.from_iterable(map(dict.items, data["events"])))
     found = _RANGES.get(key)
     if found is None:
         if len(_RANGES) > _CACHE_LIMIT:
             _RANGES.clear()
-        found = _RANGES[key] = Range(data["type"], events)
+        events = tuple(_event(kind, version) for kind, version in key[1:])
+        found = _RANGES[key] = (Range(data["type"], events), any(e.kind == "fixed" for e in events))
     return found
 
 
