@@ -49,6 +49,7 @@ YAML_CASES = {
     "markdown in text": b"details: '**bold** *it* & more!'\nsummary: a *b* c\n",
     "tab": b"a:\tb\n",
     "crlf": b"a: b\r\nc: d\r\n",
+    "unicode line breaks": "a: 'x\x85y'\nb: 'x\u2028y\u2029z'\nc: x\x85 y\n".encode(),
     "bom": b"\xef\xbb\xbfa: b\n",
     "utf-8": "a: été ✓\n".encode(),
     "invalid utf-8": b"a: \xff\n",

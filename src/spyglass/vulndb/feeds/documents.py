@@ -10,14 +10,15 @@ the reference's, else the reference runs (and gives the error message, if any):
   does a document with a run of 19 digits (orjson reads integers past 64 bits as floats).
 - YAML: rapidyaml parses in C++ and emits JSON, read back by ``json`` with hooks that refuse
   any number: about three times faster than the reference on the PyPI records. rapidyaml
-  resolves less than YAML says (aliases stay ``*name``, ``.NaN`` becomes ``.nan``, ``1.``
-  becomes ``1.0``, an empty value ``null``), so a document with anything beyond plain mappings,
-  sequences and string scalars - an anchor, alias, tag, directive, second document, special
-  float, tab or carriage return, or an unquoted number or constant in the emitted JSON - takes
-  the reference path. The checks may send a plain document there too (they also look inside
-  text: 2% of the PyPI records); they never let a different result through. Tests decode the
-  PyPI and Alpine secdb corpora and generated documents both ways. (rapidyaml prints its own
-  message to stderr for a document that is not YAML at all, before the reference reports it.)
+  resolves less than YAML 1.1 says (aliases stay ``*name``, ``.NaN`` becomes ``.nan``, ``1.``
+  becomes ``1.0``, an empty value ``null``, NEL is no line break), so a document with anything
+  beyond plain mappings, sequences and string scalars - an anchor, alias, tag, directive,
+  second document, special float, tab, line break other than LF, or an unquoted number or
+  constant in the emitted JSON - takes the reference path. The checks look inside text too, so
+  some plain documents go there as well (2% of the PyPI records). Tests compare both paths on
+  fixed cases, on generated documents and on the PyPI and Alpine secdb corpora. (rapidyaml
+  prints its own message to stderr for a document that is not YAML at all, before the
+  reference reports it.)
 
 Written here because no library does both: rapidyaml is fast but types scalars as YAML 1.2
 does, and PyYAML keeps strings but composes node objects in Python.
@@ -45,10 +46,21 @@ DECODE_ERRORS: tuple[type[Exception], ...] = (ValueError, yaml.YAMLError)
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 # What makes a YAML source more than plain mappings, sequences and string scalars: a directive
-# or document marker at a line start, a merge key, a tab or a carriage return (rules differ),
+# or document marker at a line start, a merge key, a tab or another line break (rules differ),
 # an anchor / alias / tag where a node starts, a special float.
 _LINE_MARKS = (b"---", b"...", b"%")
-_INNER_MARKS = (b"\n---", b"\n...", b"\n%", b"<<", b"\t", b"\r")
+# YAML 1.1 also breaks lines at NEL, LS and PS (PyYAML does; rapidyaml does not).
+_INNER_MARKS = (
+    b"\n---",
+    b"\n...",
+    b"\n%",
+    b"<<",
+    b"\t",
+    b"\r",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+)
 _PROPERTY_CHARS = b"&*!"
 _PROPERTY = re.compile(rb"[&*!][^\s,\[\]{}]")  # charset first: the regex engine scans fast
 _NODE_START = frozenset(b" \n[{,?:-")
