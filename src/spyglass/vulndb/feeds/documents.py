@@ -16,9 +16,10 @@ the reference's, else the reference runs (and gives the error message, if any):
   second document, special float, tab, line break other than LF, or an unquoted number or
   constant in the emitted JSON - takes the reference path. The checks look inside text too, so
   some plain documents go there as well (2% of the PyPI records). Tests compare both paths on
-  fixed cases, on generated documents and on the PyPI and Alpine secdb corpora. (rapidyaml
-  prints its own message to stderr for a document that is not YAML at all, before the
-  reference reports it.)
+  fixed cases, on generated documents and on the PyPI and Alpine secdb corpora. Where the two
+  differ is text that is not YAML: rapidyaml accepts some of it (an empty key, a plain scalar
+  starting with ``]``, an unclosed ``[``) that PyYAML rejects, so such a record is read rather
+  than skipped; and it prints its own message to stderr for text it rejects too.
 
 Written here because no library does both: rapidyaml is fast but types scalars as YAML 1.2
 does, and PyYAML keeps strings but composes node objects in Python.
