@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
+import pytest
+
+from spyglass.analyze import layer
 from spyglass.analyze.cache import LayerCache, analyzer_versions, cache_key
 from spyglass.analyze.layer import LayerResult
 from spyglass.analyze.walker import walk_layer
 from spyglass.config import cache_dir
 from spyglass.inventory import DiffId
 from tests.analyze.fakes import Everything, Lines
-from tests.helpers.images import Symlink, Whiteout, compress, layer_tar, sha256
+from tests.helpers.images import Dir, Symlink, Whiteout, compress, layer_tar, sha256
 
 
 def _result() -> LayerResult:
@@ -68,3 +72,15 @@ def test_unwritable_cache_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     LayerCache(blocker).put(_result(), [Lines()])
+
+
+def test_streamed_json_is_the_dict_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layer, "_BATCH", 2)  # several batches for every part
+    tar = layer_tar({**{f"d{i}/thing": b"" for i in range(5)}, "etc/thing": b"a 1\n",
+                     **{f"l{i}": Symlink("x") for i in range(5)}, "w": Whiteout(), "z": Dir()})
+    result = walk_layer(io.BytesIO(compress(tar, "gzip")), [Lines(), Everything()],
+                        diff_id=DiffId(sha256(tar)))
+    out = io.StringIO()
+    result.write_json(out)
+    assert json.loads(out.getvalue()) == result.to_dict()
+    assert LayerResult.from_dict(json.loads(out.getvalue())) == result

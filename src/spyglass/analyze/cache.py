@@ -2,8 +2,9 @@
 
 A hit means the layer is not opened, not even downloaded. The key holds every analyzer's
 (name, version), so bumping one version misses and the layer is read again. Entries are
-JSON files written atomically (a temporary file renamed into place); a file that cannot be
-read back is treated as a miss and overwritten by the next store.
+JSON files written atomically (a temporary file renamed into place) and a batch of entries at a
+time, so that storing a layer of any size needs little memory; a file that cannot be read back
+is treated as a miss and overwritten by the next store.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from spyglass.analyze.layer import LayerResult
 from spyglass.config import cache_dir
 from spyglass.inventory import DiffId
 
-FORMAT = 1
-"""Bump when the stored form of LayerResult changes: every older entry then misses."""
+FORMAT = 2
+"""Bump when the stored form of LayerResult changes: every older entry then misses.
+2: files in which nothing was found are stored as an index into ``empty_groups``."""
 
 AnalyzerVersions = tuple[tuple[str, int], ...]
 
@@ -68,20 +70,17 @@ class LayerCache:
     def put(self, result: LayerResult, analyzers: Sequence[Analyzer]) -> None:
         """Write atomically; a failure to write only costs the next scan a re-read."""
         target = self.path(result.diff_id, analyzers)
-        body = {
-            "format": FORMAT,
-            "analyzers": [list(v) for v in analyzer_versions(analyzers)],
-            "layer": result.to_dict(),
-        }
-        data = json.dumps(body, separators=(",", ":")).encode()
+        versions = json.dumps([list(v) for v in analyzer_versions(analyzers)])
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         except OSError:
             return
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:  # json.dumps writes ASCII
+                out.write(f'{{"format":{FORMAT},"analyzers":{versions},"layer":')
+                result.write_json(out)
+                out.write("}")
             os.replace(tmp, target)
         except OSError:
             with contextlib.suppress(OSError):
