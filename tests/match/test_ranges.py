@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from spyglass.errors import InvalidVersion
 from spyglass.match import parser_for
-from spyglass.match.ranges import Verdict, evaluate
+from spyglass.match.ranges import Verdict, compile_entry, evaluate, evaluate_compiled, matches
 from spyglass.vulndb.model import AdvisoryId, Affected, Event, Range
 
 PEP440 = parser_for("pypi")
@@ -180,3 +180,42 @@ def test_evaluation_agrees_with_the_spec_algorithm(
     if got.fixed:
         fix = int(got.fixed[0])
         assert fix > version and ("fixed", fix) in events
+
+
+_RANGES = st.lists(
+    st.lists(
+        st.tuples(_KINDS, st.sampled_from(["0", "1", "2", "3", "5", "8", "bad!"])), max_size=5
+    ),
+    max_size=3,
+)
+
+
+@given(
+    version=st.sampled_from(["0", "1", "2", "3", "4", "8", "9", "1.0"]),
+    ranges=_RANGES,
+    listed=st.lists(st.sampled_from(["1", "3.0", "4", "bad!"]), max_size=2),
+)
+def test_the_per_package_batch_agrees_with_evaluating_each_entry(
+    version: str, ranges: list[list[tuple[str, str]]], listed: list[str]
+) -> None:
+    affected = Affected(
+        AdvisoryId("X-1"),
+        "pypi",
+        None,
+        "pkg",
+        ranges=tuple(Range("ECOSYSTEM", tuple(Event(k, v) for k, v in r)) for r in ranges),
+        versions=tuple(listed),
+    )
+    compiled = compile_entry(affected, PEP440)
+    try:
+        want: object = evaluate_compiled(PEP440(version), version, compiled)
+    except InvalidVersion as exc:
+        want = exc
+    found = matches(PEP440(version), version, [compiled, compiled])
+    if isinstance(want, Verdict) and not want.affected:
+        assert found == []
+    elif isinstance(want, Verdict):
+        assert found == [(0, want.fixed), (1, want.fixed)]
+    else:
+        assert [index for index, _ in found] == [0, 1]
+        assert all(outcome is want for _, outcome in found)
