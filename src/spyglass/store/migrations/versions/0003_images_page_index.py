@@ -4,7 +4,7 @@ A page deep in the list (``sort=-scanned_at&offset=50000``) then walks this inde
 all, instead of visiting 50,000 table rows and sorting the ties by id; it replaces the index on
 ``scanned_at`` alone, which it covers.
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-04 16:45:00
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
