@@ -232,9 +232,16 @@ def test_empty_results_hide_lower_ones_and_are_left_out_of_the_base_layer() -> N
     assert result.tree.get("b/thing") is not None
 
 
-def test_cached_form_of_empty_results_is_small_and_shared() -> None:
+def test_cached_form_of_files_with_nothing_found_is_small() -> None:
     (layer,) = walked([{"a/thing": b"", "b/thing": b"", "c/thing": b"x 1\n"}], [Lines()])
     data = json.loads(json.dumps(layer.to_dict()))
-    assert data["files"]["a/thing"] == 0 and data["empty_groups"] == [["test/lines"]]
-    back = LayerResult.from_dict(data)
-    assert back == layer and back.files["a/thing"] is back.files["b/thing"]
+    assert list(data["files"]) == ["c/thing"] and len(data["hidden"]) == 24  # 16 bytes, base64
+    assert LayerResult.from_dict(data) == layer
+
+
+def test_a_file_with_nothing_found_replaces_a_lower_folder_with_results() -> None:
+    result = merged({"app/thing/a-thing": b"x 1\n", "app/b-thing": b"y 1\n"}, {"app/thing": b""},
+                    analyzers=[Lines()])
+    assert [p.name for p in result.packages] == ["y"]
+    node = result.tree.get("app/thing")
+    assert node is not None and node.kind is NodeKind.FILE

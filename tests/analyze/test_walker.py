@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spyglass.analyze import files
+from spyglass.analyze import files, hidden
 from spyglass.analyze.interface import Analyzer
 from spyglass.analyze.layer import LayerResult
 from spyglass.analyze.walker import walk_layer
@@ -121,11 +121,31 @@ def test_hard_link_to_a_large_file_kept_on_disk(monkeypatch: pytest.MonkeyPatch)
     assert analyzer.seen == {"links/thing": 1}
 
 
-def test_files_in_which_nothing_was_found_share_one_entry() -> None:
+def test_files_in_which_nothing_was_found_are_kept_as_digests() -> None:
     result = walk(layer_tar({"a/thing": b"", "b/thing": b"", "c/thing": b"x 1\n"}), [Lines()])
-    assert result.files["a/thing"] is result.files["b/thing"]
-    assert result.files["a/thing"][0][1] is files.EMPTY
-    assert names(result, "c/thing") == ["x"]
+    assert list(result.files) == ["c/thing"] and names(result, "c/thing") == ["x"]
+    assert len(result.hidden) == 16
+    assert hidden.contains(result.hidden, "a/thing") and hidden.contains(result.hidden, "b/thing")
+    assert not hidden.contains(result.hidden, "c/thing")
+
+
+class SizedLines(Lines):
+    """Wants files named ``thing`` of at least 3 bytes."""
+
+    name = "test/sized"
+
+    def required(self, path: str, size: int) -> bool:
+        return path.endswith("thing") and size >= 3
+
+
+def test_hard_link_to_a_file_with_nothing_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The target is only a digest and its content is gone: its size and analyzers are known.
+    monkeypatch.setattr(files, "KEEP_MEMORY", 0)
+    tar = layer_tar({"usr/thing": b"   \n", "usr/other-thing": b"b 1\n",
+                     "links/thing": Hardlink("usr/thing")})
+    result = walk(tar, [SizedLines()])
+    assert "links/thing" not in result.files and not result.unknowns
+    assert hidden.contains(result.hidden, "links/thing")
 
 
 def test_names_leaving_the_root_are_refused() -> None:

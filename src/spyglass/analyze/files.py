@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import IO
 
+from spyglass.analyze.hidden import HiddenFiles
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
 from spyglass.analyze.layer import EMPTY, FileResults, LayerResult
 from spyglass.analyze.tarstream import Kind, Member, TarStream
@@ -105,6 +106,8 @@ class _KeptFiles:
 
 def _relocated(result: AnalyzerResult, old: str, new: str) -> AnalyzerResult:
     """A target's result for a hard link: paths under ``old`` moved to ``new``."""
+    if result is EMPTY:
+        return EMPTY
 
     def moved(path: str) -> str:
         return new + path[len(old):] if path.startswith(old) else path
@@ -132,7 +135,7 @@ class LayerFiles:
         self._unknowns: list[Unknown] = []
         self._kept = _KeptFiles()
         self._sizes: dict[str, int] = {}  # of the files in _files, for hard links to them
-        self._interned: dict[FileResults, FileResults] = {}
+        self._hidden = HiddenFiles()
 
     def __enter__(self) -> LayerFiles:
         return self
@@ -145,7 +148,7 @@ class LayerFiles:
         return LayerResult(
             diff_id=self._diff_id, files=dict(self._files), whiteouts=tuple(self._whiteouts),
             opaque_dirs=tuple(self._opaque), symlinks=dict(self._symlinks),
-            hardlinks=dict(self._hardlinks), dirs=tuple(self._dirs),
+            hardlinks=dict(self._hardlinks), dirs=tuple(self._dirs), hidden=self._hidden.packed(),
             unknowns=tuple(self._unknowns), size=size, compression=compression,
         )
 
@@ -218,9 +221,10 @@ class LayerFiles:
 
     def _record(self, path: str, size: int, results: FileResults) -> None:
         if all(result is EMPTY for _, result in results):
-            results = self._interned.setdefault(results, results)
-        self._files[path] = results
-        self._sizes[path] = size
+            self._hidden.add(path, size, tuple(name for name, _ in results))
+        else:
+            self._files[path] = results
+            self._sizes[path] = size
 
     def _hardlink(self, path: str, member: Member) -> None:
         target = normalise(member.linkname)
@@ -229,21 +233,24 @@ class LayerFiles:
             return
         target = self._hardlinks.get(target, target)
         self._hardlinks[path] = target
-        size = self._sizes.get(target)
+        size, earlier = self._sizes.get(target), dict(self._files.get(target, ()))
+        if size is None and (hidden := self._hidden.get(target)) is not None:
+            size, earlier = hidden[0], dict.fromkeys(hidden[1], EMPTY)
         wanted = self._wanting(path, size or 0)
         if not wanted:
             return
-        kept, earlier = self._kept.get(target), dict(self._files.get(target, ()))
-        results = tuple((a.name, self._linked(a, path, target, kept, earlier)) for a in wanted)
+        kept = self._kept.get(target)
+        results = tuple(
+            (a.name, self._linked(a, path, target, kept, earlier, size)) for a in wanted
+        )
         self._record(path, size or 0, results)
 
     def _linked(
         self, analyzer: Analyzer, path: str, target: str, kept: _Kept | None,
-        earlier: dict[str, AnalyzerResult],
+        earlier: dict[str, AnalyzerResult], size: int | None,
     ) -> AnalyzerResult:
         if kept is None and analyzer.name in earlier:
             return _relocated(earlier[analyzer.name], target, path)
-        size = self._sizes.get(target)
         over = size is not None and size > analyzer.max_size
         return self._analyze(analyzer, path, kept, size if kept or over else None)
 

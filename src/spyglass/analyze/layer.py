@@ -12,6 +12,7 @@ file in which nothing was found is written as the index of its analyzers' names 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -101,6 +102,10 @@ class LayerResult:
     hardlinks: Mapping[str, str] = field(default_factory=dict)
     """Path -> normalised path of the linked file."""
     dirs: tuple[str, ...] = ()
+    hidden: bytes = b""
+    """Regular files in which no analyzer found anything (most files, for a secrets scan), as
+    8-byte path digests end to end (:mod:`~spyglass.analyze.hidden`): they have no entry in
+    ``files``, but they still replace a lower layer's file at the same path."""
     unknowns: tuple[Unknown, ...] = ()
     """Entries that could not be taken into the tree at all (a name escaping the root)."""
     size: int = 0
@@ -115,7 +120,7 @@ class LayerResult:
             "files": files, "empty_groups": [list(names) for names in groups.names],
             "whiteouts": list(self.whiteouts), "opaque_dirs": list(self.opaque_dirs),
             "symlinks": dict(self.symlinks), "hardlinks": dict(self.hardlinks),
-            "dirs": list(self.dirs),
+            "dirs": list(self.dirs), "hidden": base64.b64encode(self.hidden).decode(),
         }
 
     def _scalars(self) -> dict[str, Any]:
@@ -137,7 +142,10 @@ class LayerResult:
         for key, pairs in (("symlinks", self.symlinks), ("hardlinks", self.hardlinks)):
             out.write(f',"{key}":')
             _write_object(out, pairs.items())
-        out.write("}")
+        out.write(',"hidden":"')
+        for start in range(0, len(self.hidden), _BATCH * 3 * 8):  # whole 3-byte groups
+            out.write(base64.b64encode(self.hidden[start : start + _BATCH * 3 * 8]).decode())
+        out.write('"}')
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerResult:
@@ -152,6 +160,7 @@ class LayerResult:
             symlinks={str(k): str(v) for k, v in data["symlinks"].items()},
             hardlinks={str(k): str(v) for k, v in data["hardlinks"].items()},
             dirs=tuple(data["dirs"]),
+            hidden=base64.b64decode(data.get("hidden", ""), validate=True),
             unknowns=tuple(Unknown.from_dict(u) for u in data["unknowns"]),
             size=int(data["size"]),
             compression=str(data["compression"]),

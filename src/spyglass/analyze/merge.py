@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from spyglass.analyze.files import normalise
+from spyglass.analyze.hidden import contains
 from spyglass.analyze.interface import AnalyzerResult
 from spyglass.analyze.layer import EMPTY, FileResults, LayerResult
 from spyglass.analyze.tree import FileTree, Node, NodeKind
@@ -105,6 +106,7 @@ def apply_layer(tree: FileTree, layer: LayerResult) -> None:
         tree.clear(path)
     for path in layer.whiteouts:
         tree.remove(path)
+    _hide(tree, layer)
     for path in layer.dirs:
         tree.ensure_dir(path)
     for path, target in layer.symlinks.items():
@@ -117,6 +119,31 @@ def apply_layer(tree: FileTree, layer: LayerResult) -> None:
             continue
         origins = _origins(tree.get(path), results, layer.diff_id)
         tree.put(path, Node(NodeKind.FILE, layer.diff_id, results=results, origins=origins))
+
+
+def _hide(tree: FileTree, layer: LayerResult) -> None:
+    """This layer's files with nothing found replace lower files with results, or their folders.
+
+    Only the paths of files with results (few) and their folders are looked up among the
+    layer's digests; the layer's own entries, applied next, win over what this does.
+    """
+    if not layer.hidden:
+        return
+    checked: set[str] = set()
+    hits: list[str] = []
+    for path, node in tree.walk():
+        if node.kind is not NodeKind.FILE or not node.results:
+            continue
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:depth])
+            if candidate not in checked:
+                checked.add(candidate)
+                if contains(layer.hidden, candidate):
+                    hits.append(candidate)
+    for path in sorted(hits):  # a folder before what is under it, which it then replaces
+        if not any(path.startswith(f"{done}/") for done in hits if done < path):
+            tree.put(path, Node(NodeKind.FILE, layer.diff_id))
 
 
 def _surviving(tree: FileTree) -> Iterator[tuple[Node, str, AnalyzerResult]]:
