@@ -22,9 +22,10 @@ from spyglass.analyze.layer import LayerResult
 from spyglass.config import cache_dir
 from spyglass.inventory import DiffId
 
-FORMAT = 2
+FORMAT = 3
 """Bump when the stored form of LayerResult changes: every older entry then misses.
-2: files in which nothing was found are stored as an index into ``empty_groups``."""
+2: files in which nothing was found are stored as an index into ``empty_groups``;
+3: or, from the walker, as path digests in ``hidden``."""
 
 AnalyzerVersions = tuple[tuple[str, int], ...]
 
