@@ -41,6 +41,9 @@ EXPLOITED_COLUMNS = (
     "feed", "vuln_id", "date_added", "due_date", "vendor", "product", "name", "ransomware",
 )  # fmt: skip
 
+_RANGE_JSON: dict[int, tuple[Range, str]] = {}
+_RANGE_JSON_LIMIT = 100_000
+
 RowBatch = tuple[str, tuple[str, ...], list[tuple[Any, ...]]]
 """A table name, its columns, and rows as tuples in that order: what one executemany takes.
 
@@ -133,7 +136,18 @@ def _affected_tuple(feed: str, a: Affected) -> tuple[Any, ...]:
 
 
 def _ranges(ranges: tuple[Range, ...]) -> str:
-    return dumps([r.to_dict() for r in ranges])
+    # Parsers share one Range object between the packages of an advisory (AlmaLinux gives all
+    # binaries of a source the same fix), so its JSON is kept by identity: the cache holds the
+    # object, which therefore cannot die and pass its id to another. Same text as dumps(list).
+    parts = []
+    for item in ranges:
+        known = _RANGE_JSON.get(id(item))
+        if known is None or known[0] is not item:
+            if len(_RANGE_JSON) > _RANGE_JSON_LIMIT:
+                _RANGE_JSON.clear()
+            known = _RANGE_JSON[id(item)] = (item, dumps(item.to_dict()))
+        parts.append(known[1])
+    return "[" + ",".join(parts) + "]"
 
 
 def advisory_row(feed: str, a: Advisory) -> dict[str, Any]:

@@ -132,7 +132,7 @@ def _folder_records(path: Path) -> list[str]:
 
 def _read_folder(root: str, names: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     for name in names:
-        with open(os.path.join(root, name), "rb") as fh:
+        with open(os.path.join(root, name), "rb", buffering=0) as fh:
             yield name, fh.read()
 
 
