@@ -12,7 +12,14 @@ import pytest
 from spyglass.errors import FeedError
 from spyglass.vulndb.feeds import parallel
 from spyglass.vulndb.feeds.osv import OsvFeed
-from spyglass.vulndb.feeds.parallel import WORKERS_ENV, bulk, chunks, map_chunks, worker_count
+from spyglass.vulndb.feeds.parallel import (
+    WORKERS_ENV,
+    bulk,
+    chunks,
+    map_chunks,
+    shared_workers,
+    worker_count,
+)
 
 
 def _square_with_pid(items: Sequence[int]) -> list[tuple[int, int]]:
@@ -51,6 +58,20 @@ def test_workers_give_the_in_process_result(monkeypatch: pytest.MonkeyPatch) -> 
     assert [v for part in pooled for v, _ in part] == [v for part in alone for v, _ in part]
     assert {pid for part in pooled for _, pid in part} - {os.getpid()}  # really elsewhere
     assert len(pooled) == 2 * parallel.CHUNKS_PER_WORKER
+
+
+def test_shared_workers_serve_every_call_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    items = list(range(parallel.MIN_ITEMS * 2))
+
+    def pids() -> set[int]:
+        return {pid for part in map_chunks(_square_with_pid, items) for _, pid in part}
+
+    with shared_workers():
+        first, second = pids(), pids()
+    assert os.getpid() not in first | second
+    assert len(first | second) <= 2  # the same two workers served both calls
+    assert not pids() & (first | second)  # a call outside starts (and stops) its own
 
 
 def test_small_inputs_stay_in_process(monkeypatch: pytest.MonkeyPatch) -> None:

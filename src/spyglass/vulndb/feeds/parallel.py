@@ -5,9 +5,11 @@ record's parse is independent, so the files are split into chunks and handed to 
 pool of one worker per CPU (``SPYGLASS_PARSE_WORKERS`` overrides; ``1`` parses in-process).
 Small inputs are parsed in-process: starting workers would cost more than it saves.
 
-Workers are forked where the platform can: they start in milliseconds and inherit the parser
-modules already imported, where a spawned worker would import them again (about as long as
-the parse it is meant to speed up).
+Workers are forked on Linux: they start in milliseconds and inherit the parser modules
+already imported, where a spawned worker would import them again (about as long as the parse
+it is meant to speed up). The parent may have other threads (a service); the children only
+run parse code that takes none of their locks. The feeds of one update share one pool
+(:func:`shared_workers`), and every worker parses with the garbage collector paused.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -109,7 +112,8 @@ def _in_bulk(parse: Callable[[Sequence[T]], R], items: Sequence[T]) -> R:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    # Only Linux: macOS offers fork, but system frameworks break in a forked child.
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 @contextmanager
