@@ -1,7 +1,9 @@
 """Model objects to store rows and back, and the matcher's candidate query.
 
 Kept apart from ``store.py`` so that the store reads as transactions and queries, and this
-module as the (fast, executemany-friendly) mapping between dataclasses and plain dicts.
+module as the (fast, executemany-friendly) mapping between dataclasses and row tuples. Parse
+workers run the forward mapping too (:func:`feed_part`), so that only plain tuples of text
+cross back to the process that writes.
 """
 
 from __future__ import annotations

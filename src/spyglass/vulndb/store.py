@@ -1,9 +1,11 @@
 """The vulnerability store: normalised feed data in SQLite (default) or PostgreSQL.
 
 Writes replace one feed's rows in one transaction, so readers see the old data or the new,
-never a mix. Reads are shaped for the matcher: :meth:`VulnStore.candidates` answers a coarse
-"which advisories name these packages" for a whole inventory at once; the version comparison
-that decides is the matcher's. SQLAlchemy errors are wrapped in ``DataError`` here.
+never a mix; :meth:`VulnStore.replace_parts` takes the rows part by part as parse workers
+send them (``writes.py`` does the writing). Reads are shaped for the matcher:
+:meth:`VulnStore.candidates` answers a coarse "which advisories name these packages" for a
+whole inventory at once; the version comparison that decides is the matcher's. SQLAlchemy
+errors are wrapped in ``DataError`` here.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from functools import partial
 from itertools import chain
@@ -28,6 +28,14 @@ from spyglass.vulndb.feeds.documents import DECODE_ERRORS, load_json, load_yaml
 from spyglass.vulndb.feeds.download import local_path
 from spyglass.vulndb.feeds.interface import Feed
 from spyglass.vulndb.feeds.parallel import bulk, map_chunks
+from spyglass.vulndb.feeds.recordfiles import (
+    SUFFIXES,
+    folder_records,
+    open_zip,
+    read_folder,
+    read_zip,
+    zip_records,
+)
 from spyglass.vulndb.model import (
     EVENT_KINDS,
     FIXED,
@@ -45,15 +53,14 @@ from spyglass.vulndb.severity import best, normalise_label
 
 DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
 BASE_ENV = "SPYGLASS_OSV_URL"
-_SUFFIXES = (".json", ".yaml", ".yml")
 _PREFIXED_CVE = re.compile(r"^[A-Z]+-(CVE-\d{4}-\d+)$")
 _RH_LABEL = re.compile(r"^(Critical|Important|Moderate|Low):")
 _CVSS_TYPES = ("CVSS_V2", "CVSS_V3", "CVSS_V4")
 _EVENT_KINDS = frozenset(EVENT_KINDS)
 T = TypeVar("T")
 # Events and ranges repeat across records (``introduced: "0"``; an AlmaLinux advisory gives all
-# binary packages of a source the same fixed version): built once, shared, and pickled once
-# per chunk by parse workers. Cleared when large, so a long-lived process does not grow.
+# binary packages of a source the same fixed version): built once and shared (the row mapping
+# keeps a shared range's JSON too). Cleared when large, so a long-lived process does not grow.
 _EVENTS: dict[tuple[str, str], Event] = {}
 _RANGES: dict[tuple[Any, ...], tuple[Range, bool]] = {}
 _CACHE_LIMIT = 100_000
@@ -92,13 +99,13 @@ def parse_path(path: Path, feed: str, convert: Callable[[FeedData], T]) -> Itera
     order; many records are parsed (and converted) in worker processes."""
     chunk: Callable[[Sequence[Any]], T]
     if path.is_dir():
-        names: Sequence[Any] = _folder_records(path)
+        names: Sequence[Any] = folder_records(path)
         chunk = partial(_folder_part, convert, str(path), feed)
     elif path.suffix == ".zip" or zipfile.is_zipfile(path):
-        with _open_zip(path) as archive:
-            names = _zip_records(archive)
+        with open_zip(path) as archive:
+            names = zip_records(archive)
         chunk = partial(_zip_part, convert, str(path), feed)
-    elif path.suffix in _SUFFIXES:
+    elif path.suffix in SUFFIXES:
         yield convert(parse_records(iter([(path.name, path.read_bytes())]), feed))
         return
     else:
@@ -109,67 +116,23 @@ def parse_path(path: Path, feed: str, convert: Callable[[FeedData], T]) -> Itera
 def iter_documents(path: Path) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of each record file in a zip, a folder (recursively) or one file."""
     if path.is_dir():
-        yield from _read_folder(str(path), _folder_records(path))
+        yield from read_folder(str(path), folder_records(path))
     elif path.suffix == ".zip" or zipfile.is_zipfile(path):
-        with _open_zip(path) as archive:
-            yield from _read_zip(archive, _zip_records(archive))
-    elif path.suffix in _SUFFIXES:
+        with open_zip(path) as archive:
+            yield from read_zip(archive, zip_records(archive))
+    elif path.suffix in SUFFIXES:
         yield path.name, path.read_bytes()
     else:
         raise FeedError(f"{path} is neither an OSV zip, a record nor a folder of records")
 
 
-def _folder_records(path: Path) -> list[str]:
-    # Relative names by slicing: os.path.relpath per file was a fifth of reading them.
-    base = len(os.path.join(str(path), ""))
-    found: list[str] = []
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        prefix = os.path.join(root, "")[base:]
-        found.extend(prefix + name for name in sorted(files) if name.endswith(_SUFFIXES))
-    return found
-
-
-def _read_folder(root: str, names: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    for name in names:
-        with open(os.path.join(root, name), "rb", buffering=0) as fh:
-            yield name, fh.read()
-
-
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FeedError(f"OSV archive {path} is damaged ({exc}); fetch it again") from exc
-
-
-def _zip_records(archive: zipfile.ZipFile) -> list[int]:
-    """Positions (in ``infolist()``) of the record members; names may repeat in a zip."""
-    return [
-        i
-        for i, info in enumerate(archive.infolist())
-        if info.filename.endswith(_SUFFIXES) and not info.is_dir()
-    ]
-
-
-def _read_zip(archive: zipfile.ZipFile, members: Iterable[int]) -> Iterator[tuple[str, bytes]]:
-    infos = archive.infolist()
-    try:
-        for i in members:
-            yield infos[i].filename, archive.read(infos[i])
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FeedError(
-            f"OSV archive {archive.filename} is damaged ({exc}); fetch it again"
-        ) from exc
-
-
 def _folder_part(convert: Callable[[FeedData], T], root: str, feed: str, names: Sequence[str]) -> T:
-    return convert(parse_records(_read_folder(root, names), feed))
+    return convert(parse_records(read_folder(root, names), feed))
 
 
 def _zip_part(convert: Callable[[FeedData], T], path: str, feed: str, members: Sequence[int]) -> T:
-    with _open_zip(Path(path)) as archive:
-        return convert(parse_records(_read_zip(archive, members), feed))
+    with open_zip(Path(path)) as archive:
+        return convert(parse_records(read_zip(archive, members), feed))
 
 
 def _same(data: FeedData) -> FeedData:
