@@ -67,8 +67,10 @@ RULES: tuple[Rule, ...] = (
         "aws-access-key-id",
         "AWS access key ID",
         CRITICAL,
-        # AWS's documentation placeholder (AKIAIOSFODNN7EXAMPLE) is not a finding.
-        rb"(?<![A-Z0-9])(?P<secret>(?:AKIA|ASIA)(?![A-Z0-9]{9}EXAMPLE)[A-Z0-9]{16})(?![A-Z0-9])",
+        # AWS's documentation placeholder (AKIAIOSFODNN7EXAMPLE) is not a finding. The literal
+        # "A" comes first (the lookbehind after it checks the byte before it) so that ``re``
+        # skips to each "A" quickly: led by the lookbehind, it tried every position, 20x slower.
+        rb"(?P<secret>A(?<![A-Z0-9]A)[KS]IA(?![A-Z0-9]{9}EXAMPLE)[A-Z0-9]{16})(?![A-Z0-9])",
         (b"A[KS]IA",),
     ),
     Rule(
