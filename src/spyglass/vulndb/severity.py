@@ -63,7 +63,7 @@ def parse_vector(vector: str) -> Cvss | None:
     """Score a CVSS v2, v3.x or v4.0 vector; ``None`` for a vector the library rejects.
 
     Cached: scoring takes the ``cvss`` package tens of microseconds, and a feed repeats a few
-    hundred distinct vectors across its records (a fourth of them in the crates.io set).
+    hundred distinct vectors across its records (167 distinct in the 629 of the test sets).
     """
     vector = vector.strip()
     try:
