@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from spyglass.vulndb import rows, tables
 from spyglass.vulndb.feeds.interface import FetchState
@@ -51,7 +52,14 @@ def transaction(engine: Engine) -> Iterator[Connection]:
                 yield conn
         finally:
             if sqlite:
-                _pragma(conn, f"wal_autocheckpoint={_AUTOCHECKPOINT}")
+                _restore_checkpoints(conn)
+
+
+def _restore_checkpoints(conn: Connection) -> None:
+    try:
+        _pragma(conn, f"wal_autocheckpoint={_AUTOCHECKPOINT}")
+    except SQLAlchemyError:  # a broken connection: never pooled again, the first error stands
+        conn.invalidate()
 
 
 def _pragma(conn: Connection, pragma: str) -> None:
