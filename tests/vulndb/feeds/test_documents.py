@@ -34,6 +34,7 @@ YAML_CASES = {
     "numbers": b"a: 1\nb: 1.10\nc: .5\nd: 1.\ne: 0x1F\nf: 1e5\ng: +1\nh: 007\ni: -1\n",
     "constants": b"a: true\nb: false\nc: null\nd: ~\ne:\nf: True\ng: yes\nh: NULL\n",
     "special floats": b"a: .inf\nb: -.Inf\nc: .NaN\nd: .nan\n",
+    "float words": b"- inf\n- -inf\n- nan\n- infinity\n- Infinity\n- NaN\n- .iNf\n- info\n",
     "anchor and alias": b"a: &x\n  k: v\nb: *x\n",
     "merge key": b"base: &b {k: v}\nchild:\n  <<: *b\n  j: w\n",
     "tags": b"a: !!str 1\nb: !custom x\n--- \n",
@@ -74,7 +75,16 @@ def test_plain_documents_take_the_fast_path() -> None:
         assert documents._fast_yaml(YAML_CASES[name]) is not None, name
 
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+# Words YAML (1.1 or 1.2) or rapidyaml may read as something else than text.
+# fmt: off
+_WORDS = st.sampled_from([
+    "inf", "-inf", "+.inf", "nan", "NaN", ".nan", "infinity", "Infinity", "null", "Null", "~",
+    "true", "yes", "on", "1.10", ".5", "1.", "0x1F", "1_000", "1:30", "007", "+1", "2001-12-14",
+    "@", "`", "*", "&", "!", "%", "|", ">", "-", "?", ":", ",", "#", "'q'", '"d"', "--", "---",
+    "...",
+])
+# fmt: on
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30) | _WORDS
 _data = st.recursive(
     _text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
@@ -82,7 +92,7 @@ _data = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(data=_data, flow=st.sampled_from([False, True, None]), width=st.sampled_from([20, 80, 1000]))
 def test_generated_documents_mean_what_the_reference_means(
     data: Any, flow: bool | None, width: int

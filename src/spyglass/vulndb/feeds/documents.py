@@ -65,7 +65,8 @@ _INNER_MARKS = (
 _PROPERTY_CHARS = b"&*!"
 _PROPERTY = re.compile(rb"[&*!][^\s,\[\]{}]")  # charset first: the regex engine scans fast
 _NODE_START = frozenset(b" \n[{,?:-")
-_SPECIAL_FLOAT = re.compile(rb"\.(?:inf|Inf|INF|nan|NaN|NAN)\b")
+# rapidyaml rewrites inf, -inf, nan, infinity (any case, dotted or not) to .inf / .nan.
+_SPECIAL_FLOAT = re.compile(rb"(?i)(?<![a-z0-9_])(?:inf(?:inity)?|nan)(?![a-z0-9_])")
 _JSON_TRIGGERS = ("true", "false", "null")
 # In the emitted JSON: true / false / null as a value.
 _JSON_CONSTANT = re.compile(r"[\[,:]\s*(?:true|false|null)\s*[,\]}\n]")
@@ -134,7 +135,8 @@ def _beyond_plain(raw: bytes) -> bool:
         return True
     if len(raw.translate(None, _PROPERTY_CHARS)) != len(raw) and _node_property(raw):
         return True
-    return _SPECIAL_FLOAT.search(raw) is not None
+    lower = raw.lower()  # the case-insensitive pattern is slow; most documents skip it
+    return (b"inf" in lower or b"nan" in lower) and _SPECIAL_FLOAT.search(raw) is not None
 
 
 def _node_property(raw: bytes) -> bool:
