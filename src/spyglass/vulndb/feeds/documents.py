@@ -10,11 +10,12 @@ the reference's, else the reference runs (and gives the error message, if any):
   does a document with a run of 19 digits (orjson reads integers past 64 bits as floats).
 - YAML: rapidyaml parses in C++ and emits JSON, read back by ``json`` with hooks that refuse
   any number: about three times faster than the reference on the PyPI records. rapidyaml
-  resolves less than YAML 1.1 says (aliases stay ``*name``, ``.NaN`` becomes ``.nan``, ``1.``
-  becomes ``1.0``, an empty value ``null``, NEL is no line break), so a document with anything
-  beyond plain mappings, sequences and string scalars - an anchor, alias, tag, directive,
-  second document, special float, tab, line break other than LF, or an unquoted number or
-  constant in the emitted JSON - takes the reference path. The checks look inside text too, so
+  resolves less than YAML 1.1 says (aliases stay ``*name``, ``inf`` and ``.NaN`` become
+  ``.inf`` and ``.nan``, ``1.`` becomes ``1.0``, an empty value ``null``, NEL is no line
+  break), so a document with anything beyond plain mappings, sequences and string scalars - an
+  anchor, alias, tag, directive, second document, the word inf, nan or infinity, a tab, a line
+  break other than LF, or an unquoted number or constant in the emitted JSON - takes the
+  reference path. The checks look inside text too, so
   some plain documents go there as well (2% of the PyPI records). Tests compare both paths on
   fixed cases, on generated documents and on the PyPI and Alpine secdb corpora. Where the two
   differ is text that is not YAML: rapidyaml accepts some of it (an empty key, a plain scalar
