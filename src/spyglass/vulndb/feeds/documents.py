@@ -3,8 +3,9 @@
 Every YAML scalar stays the text written (``1.10`` must not become the float 1.1), as
 PyYAML's ``BaseLoader`` gives it; that reference path walks libyaml's node tree by hand.
 
-Decoding is most of an ingest, so each format has a fast path whose result is checked to be
-the reference's, else the reference runs (and gives the error message, if any):
+Decoding is most of an ingest, so each format has a fast path, taken only for documents on
+which it gives the reference's result; the others take the reference path (which also gives
+the error message, if any):
 
 - JSON: ``orjson``; anything it refuses (lone surrogates, ``NaN``) goes to ``json``, and so
   does a document with a run of 19 digits (orjson reads integers past 64 bits as floats).
@@ -15,12 +16,12 @@ the reference's, else the reference runs (and gives the error message, if any):
   break), so a document with anything beyond plain mappings, sequences and string scalars - an
   anchor, alias, tag, directive, second document, the word inf, nan or infinity, a tab, a line
   break other than LF, or an unquoted number or constant in the emitted JSON - takes the
-  reference path. The checks look inside text too, so
-  some plain documents go there as well (2% of the PyPI records). Tests compare both paths on
-  fixed cases, on generated documents and on the PyPI and Alpine secdb corpora. Where the two
-  differ is text that is not YAML: rapidyaml accepts some of it (an empty key, a plain scalar
-  starting with ``]``, an unclosed ``[``) that PyYAML rejects, so such a record is read rather
-  than skipped; and it prints its own message to stderr for text it rejects too.
+  reference path. The checks look inside text too, so some plain documents go there as well
+  (2% of the PyPI records). Tests compare both paths on fixed cases, on generated documents
+  and on the PyPI and Alpine secdb corpora. Where the two differ is text that is not YAML:
+  rapidyaml accepts some of it (an empty key, a plain scalar starting with ``]``, an unclosed
+  ``[``) that PyYAML rejects, so such a record is read rather than skipped; and it prints its
+  own message to stderr for text it rejects too.
 
 Written here because no library does both: rapidyaml is fast but types scalars as YAML 1.2
 does, and PyYAML keeps strings but composes node objects in Python.
