@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spyglass.errors import RegistryError, SpyglassError
+from spyglass.errors import AuthError, RegistryError, SpyglassError
 from spyglass.image.interface import OpenOptions, Platform
 from spyglass.integrations import Link, provider_for
 from spyglass.integrations.interface import RegistryProvider
@@ -68,13 +68,34 @@ def _watched(provider: RegistryProvider, registry: Registry) -> list[str]:
     return provider.repositories()
 
 
+CLI_ADVICE = ("docker login", "--username")
+"""What the registry client advises a command-line user to do about credentials."""
+
+
+def failure(registry: Registry, exc: SpyglassError) -> str:
+    """What a person reads about a failed poll. The registry client's advice on credentials
+    (``docker login``, ``--username``) is for the CLI: here they live in the registry's record,
+    so the advice says how to change them through the API. Other advice (an ECR or Entra role)
+    is kept."""
+    message = str(exc)
+    if not isinstance(exc, AuthError):
+        return message
+    patch = f"PATCH /api/v1/registries/{registry.id} with a username and password"
+    what, _, advice = message.partition("; ")  # messages read "what failed; what to do"
+    if advice and not any(cli in advice for cli in CLI_ADVICE):
+        return f"{message}; or update the registry's credentials with {patch}"
+    if registry.username is None:
+        return f"{what}; if the repository is private, give the registry credentials with {patch}"
+    return f"{what}; check the registry's credentials and update them with {patch}"
+
+
 def _resolve(provider: RegistryProvider, registry: Registry, found: Poll) -> None:
     for repository in _watched(provider, registry):
         try:
             for tag, digest in provider.tags(repository):
                 found.digests[f"{registry.url}/{repository}:{tag}"] = digest
         except RegistryError as exc:  # one broken repository must not hide the others
-            found.failures.append(str(exc))
+            found.failures.append(failure(registry, exc))
 
 
 def _known(session: Session, digest: str) -> bool:
@@ -100,7 +121,7 @@ def poll_registry(runtime: Runtime, registry_id: int, *, every_tag: bool = False
     try:
         _resolve(provider, registry, found)
     except SpyglassError as exc:  # the login, the catalog or the registry itself failed
-        found.failures.append(str(exc))
+        found.failures.append(failure(registry, exc))
     with runtime.db.transaction() as session:
         for reference, digest in found.digests.items():
             if not every_tag and _known(session, digest):
@@ -109,8 +130,8 @@ def poll_registry(runtime: Runtime, registry_id: int, *, every_tag: bool = False
                                           registry_id=registry_id, now=utcnow())
             if created:
                 found.queued.append(entry.id)
-    for failure in found.failures:
-        log.warning("polling registry %r: %s", registry.name, failure)
+    for failed in found.failures:
+        log.warning("polling registry %r: %s", registry.name, failed)
     return found
 
 

@@ -17,6 +17,8 @@ from spyglass.service.auth import Admin, Viewer, runtime_of
 from spyglass.service.schemas import (
     AssetOut,
     AssetPage,
+    EventOut,
+    EventPage,
     ImageDetailOut,
     ImageOut,
     ImagePage,
@@ -24,8 +26,8 @@ from spyglass.service.schemas import (
     QueuePage,
     ScanRequest,
 )
-from spyglass.store import catalog, queue
-from spyglass.store.models import QueueEntry, Registry, utcnow
+from spyglass.store import catalog, events, queue
+from spyglass.store.models import Image, QueueEntry, Registry, utcnow
 
 router = APIRouter(prefix="/api/v1")
 
@@ -151,6 +153,18 @@ def get_image(image_id: Id, request: Request, _: Viewer) -> ImageDetailOut:
         if detail is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no image {image_id}")
         return ImageDetailOut.of_detail(detail)
+
+
+@router.get("/images/{image_id}/events", response_model=EventPage)
+def list_image_events(image_id: Id, request: Request, _: Viewer, limit: Limit = 50,
+                      offset: Offset = 0) -> EventPage:
+    """The image's findings that appeared or were resolved, newest first, with their cause."""
+    with runtime_of(request).db.transaction() as session:
+        if session.get(Image, image_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no image {image_id}")
+        items, total = events.image_events(session, image_id, limit=limit, offset=offset)
+        return EventPage(items=[EventOut.of(e) for e in items], total=total, limit=limit,
+                         offset=offset)
 
 
 @router.get("/assets", response_model=AssetPage)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
 from spyglass.store.catalog import Asset, ImageDetail, ImageRow
+from spyglass.store.events import Changes, Event
 from spyglass.store.models import SEVERITIES, Finding, QueueEntry, Scan
 
+ScanState = Literal["queued", "sent", "scanned", "invalid"]
+EventKind = Literal["new", "resolved"]
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 """No control characters (PostgreSQL refuses NUL in text; no reference or name has any)."""
 
@@ -90,6 +93,8 @@ class ImageOut(BaseModel):
     severities: SeverityCounts
     fixable: int = Field(description="open findings with a fixed version")
     exploited: int = Field(description="open findings known to be exploited")
+    state: ScanState = Field(
+        description="scan state: that of the image's latest queue entry, else scanned")
 
     @classmethod
     def of(cls, row: ImageRow) -> ImageOut:
@@ -100,7 +105,8 @@ class ImageOut(BaseModel):
                    repository=row.repository, tags=list(row.tags), platform=i.platform,
                    os_family=i.os_family, os_version=i.os_version, first_seen=i.first_seen,
                    scanned_at=i.scanned_at, packages=i.packages, severities=counts,
-                   fixable=i.fixable, exploited=i.exploited)
+                   fixable=i.fixable, exploited=i.exploited,
+                   state=cast(ScanState, row.state))  # pydantic checks it
 
 
 class ImagePage(Page):
@@ -163,12 +169,27 @@ class ScanOut(BaseModel):
                    packages=s.packages, findings=s.findings, matched=s.matched)
 
 
+class ChangesOut(BaseModel):
+    """What the image's latest re-evaluation with an effect changed (runs that changed
+    nothing leave no trace)."""
+
+    at: datetime | None = Field(description="when it ran; null if none changed this image")
+    new: int = Field(description="findings it opened")
+    resolved: int = Field(description="findings it resolved")
+
+    @classmethod
+    def of(cls, c: Changes) -> ChangesOut:
+        """From the store's summary."""
+        return cls(at=c.at, new=c.new, resolved=c.resolved)
+
+
 class ImageDetailOut(ImageOut):
     """An image with its inventory, open findings and scan history."""
 
     inventory: dict[str, Any] | None
     findings: list[FindingOut]
     scans: list[ScanOut]
+    last_reevaluation: ChangesOut
 
     @classmethod
     def of_detail(cls, d: ImageDetail) -> ImageDetailOut:
@@ -178,7 +199,35 @@ class ImageDetailOut(ImageOut):
                                                      f.advisory_id))
         return cls(**ImageOut.of(d.row).model_dump(), inventory=d.inventory,
                    findings=[FindingOut.of(f) for f in findings],
-                   scans=[ScanOut.of(s) for s in d.scans])
+                   scans=[ScanOut.of(s) for s in d.scans],
+                   last_reevaluation=ChangesOut.of(d.changes))
+
+
+class EventOut(BaseModel):
+    """A finding that appeared on an image or went away, when, and what caused it."""
+
+    id: int
+    advisory_id: str
+    package: str
+    version: str
+    kind: EventKind
+    at: datetime
+    cause: Literal["scan", "reevaluation"] = Field(
+        description="a scan of the image, or re-matching after the vulnerability data changed")
+    scan_id: int | None = Field(description="the scan that caused it (cause scan)")
+
+    @classmethod
+    def of(cls, e: Event) -> EventOut:
+        """From the store's event."""
+        return cls(id=e.id, advisory_id=e.advisory_id, package=e.package, version=e.version,
+                   kind=cast(EventKind, e.kind), at=e.at,  # pydantic checks it
+                   cause="reevaluation" if e.scan_id is None else "scan", scan_id=e.scan_id)
+
+
+class EventPage(Page):
+    """A page of an image's finding events, newest first."""
+
+    items: list[EventOut]
 
 
 class AssetOut(BaseModel):

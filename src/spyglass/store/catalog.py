@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from spyglass.errors import UsageError
+from spyglass.store.events import Changes, last_reevaluation
 from spyglass.store.models import (
     SCANNED,
     SEVERITIES,
@@ -67,6 +68,8 @@ class ImageRow:
     host: str
     repository: str
     tags: tuple[str, ...]
+    state: str = SCANNED
+    """That of the image's latest queue entry; ``scanned`` once none is left."""
 
 
 def _at_least(severity: str) -> ColumnElement[bool]:
@@ -104,12 +107,17 @@ def _conditions(f: ImageFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+def _latest_entries() -> Select[Any]:
+    """The id of each image's latest queue entry."""
+    return (select(func.max(QueueEntry.id)).where(QueueEntry.image_id.is_not(None))
+            .group_by(QueueEntry.image_id))
+
+
 def _state_is(state: str) -> ColumnElement[bool]:
     """The image's latest queue entry is in ``state`` (a rescan may be queued or have failed);
     ``scanned`` also when none is left (finished entries are purged). Written as semi-joins on
     the small queue table rather than a per-image subquery, so no index is needed."""
-    latest = (select(func.max(QueueEntry.id)).where(QueueEntry.image_id.is_not(None))
-              .group_by(QueueEntry.image_id))
+    latest = _latest_entries()
     if state == SCANNED:  # NOT IN is safe: image_id is never NULL in the subquery
         elsewhere = select(QueueEntry.image_id).where(QueueEntry.id.in_(latest),
                                                        QueueEntry.state != SCANNED)
@@ -163,8 +171,9 @@ def list_images(
         .join(Repository, Repository.id == Image.repository_id).where(Image.id.in_(ids))
     ).all()
     by_id = {img.id: (img, host, name) for img, host, name in found}
-    tags = tags_of(session, ids)
-    rows = [ImageRow(*by_id[i], tags.get(i, ())) for i in ids if i in by_id]
+    tags, states = tags_of(session, ids), states_of(session, ids)
+    rows = [ImageRow(*by_id[i], tags.get(i, ()), states.get(i, SCANNED))
+            for i in ids if i in by_id]
     return rows, total
 
 
@@ -178,6 +187,19 @@ def tags_of(session: Session, image_ids: Sequence[int]) -> dict[int, tuple[str, 
     return {k: tuple(v) for k, v in found.items()}
 
 
+def states_of(session: Session, image_ids: Sequence[int]) -> dict[int, str]:
+    """The state of each image's latest queue entry, for those that still have one.
+
+    One query per page: the queue is small (finished entries are purged), so it is read whole
+    rather than by an index on ``image_id``.
+    """
+    if not image_ids:
+        return {}
+    query = select(QueueEntry.image_id, QueueEntry.state).where(
+        QueueEntry.id.in_(_latest_entries().where(QueueEntry.image_id.in_(image_ids))))
+    return {image_id: state for image_id, state in session.execute(query) if image_id}
+
+
 @dataclass(frozen=True)
 class ImageDetail:
     """Everything the detail page shows."""
@@ -186,6 +208,8 @@ class ImageDetail:
     inventory: dict[str, Any] | None
     findings: list[Finding]
     scans: list[Scan]
+    changes: Changes
+    """What the latest re-evaluation that changed the image's findings opened and resolved."""
 
 
 def image_detail(session: Session, image_id: int) -> ImageDetail | None:
@@ -205,8 +229,10 @@ def image_detail(session: Session, image_id: int) -> ImageDetail | None:
     scans = session.scalars(
         select(Scan).where(Scan.image_id == image_id).order_by(Scan.id.desc())
     ).all()
-    row = ImageRow(image, host, name, tags_of(session, [image.id]).get(image.id, ()))
-    return ImageDetail(row, inventory.data if inventory else None, list(findings), list(scans))
+    row = ImageRow(image, host, name, tags_of(session, [image.id]).get(image.id, ()),
+                   states_of(session, [image.id]).get(image.id, SCANNED))
+    return ImageDetail(row, inventory.data if inventory else None, list(findings), list(scans),
+                       last_reevaluation(session, image_id))
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,8 @@ class FindingEvent(Base):
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    scan_id: Mapped[int | None] = mapped_column(Integer)
+    """The scan that caused it; empty when a re-evaluation did (all of one run share ``at``)."""
 
 
 class QueueEntry(Base):

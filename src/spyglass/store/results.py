@@ -130,14 +130,18 @@ def record_scan(
     image.os_family = inventory.os.family if inventory.os else None
     image.os_version = inventory.os.version if inventory.os else None
     if findings is not None:
-        apply_findings(session, image, findings, now=now)
+        apply_findings(session, image, findings, now=now, scan_id=scan.id)
     return scan
 
 
 def apply_findings(
-    session: Session, image: Image, findings: Sequence[FindingRow], *, now: datetime
+    session: Session, image: Image, findings: Sequence[FindingRow], *, now: datetime,
+    scan_id: int | None = None,
 ) -> tuple[int, int]:
-    """Make ``findings`` the image's open findings; (how many are new, how many resolved)."""
+    """Make ``findings`` the image's open findings; (how many are new, how many resolved).
+
+    The events name ``scan_id``, the scan that found them; ``None`` means a re-evaluation.
+    """
     open_rows = session.scalars(
         select(Finding).where(Finding.image_id == image.id, Finding.resolved_at.is_(None))
     ).all()
@@ -149,10 +153,9 @@ def apply_findings(
     for finding in gone:
         finding.resolved_at = now
     session.flush()
-    session.add_all([FindingEvent(finding_id=f.id, image_id=image.id, kind="new", at=now)
-                     for f in added])
-    session.add_all([FindingEvent(finding_id=f.id, image_id=image.id, kind="resolved", at=now)
-                     for f in gone])
+    session.add_all([FindingEvent(finding_id=f.id, image_id=image.id, kind=kind, at=now,
+                                  scan_id=scan_id)
+                     for kind, rows in (("new", added), ("resolved", gone)) for f in rows])
     _count(image, list(wanted.values()))
     return len(added), len(gone)
 
