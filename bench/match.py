@@ -59,21 +59,23 @@ def decode_floor(data: Path) -> tuple[float, int]:
 
 
 def ingest(data: Path, url: str) -> tuple[float, int]:
-    """Seconds to parse the sets with their feeds and store them; records stored."""
+    """Seconds to parse the sets with their feeds and store them, as ``db update`` does once the
+    files are local (``update.ingest`` with the shared parse workers); records stored."""
     from spyglass.vulndb.feeds.interface import FetchState
     from spyglass.vulndb.feeds.osv import OsvFeed
+    from spyglass.vulndb.feeds.parallel import shared_workers
     from spyglass.vulndb.store import VulnStore
+    from spyglass.vulndb.update import ingest as ingest_feed
 
     store = VulnStore.open(url)
     start, records = time.perf_counter(), 0
-    for ecosystem, folder in SETS.items():
-        feed = OsvFeed(ecosystem)
-        parsed = feed.parse(data / folder)
-        store.replace(feed.name, parsed, FetchState(feed.version), folder)
-        records += parsed.records
-    elapsed = time.perf_counter() - start
-    store.close()
-    return elapsed, records
+    with shared_workers():
+        for ecosystem, folder in SETS.items():
+            feed = OsvFeed(ecosystem)
+            stored = ingest_feed(store, feed, data / folder, FetchState(feed.version), folder)
+            records += stored.records
+    store.close()  # the closing checkpoint is part of the ingest
+    return time.perf_counter() - start, records
 
 
 def _names(url: str) -> dict[tuple[str, str | None], list[str]]:
