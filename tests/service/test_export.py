@@ -112,6 +112,16 @@ def test_state_filter_is_the_latest_queue_entry_or_scanned(api: Api,
     assert api.get("/api/v1/images", state="bogus").status_code == 422
 
 
+def test_rows_show_the_state_the_filter_uses(api: Api, three: dict[str, int]) -> None:
+    rows = api.get("/api/v1/images", token=api.viewer).json()["items"]
+    shown = {r["id"]: r["state"] for r in rows}
+    assert shown == {three["deb"]: SCANNED, three["apk"]: QUEUED, three["low"]: INVALID}
+    for state in (SCANNED, QUEUED, INVALID):
+        items = api.get("/api/v1/images", state=state).json()["items"]
+        assert [i["state"] for i in items] == [state]
+    assert api.get(f"/api/v1/images/{three['apk']}").json()["state"] == QUEUED
+
+
 def test_findings_csv_has_every_open_finding_with_image_columns(api: Api,
                                                                three: dict[str, int]) -> None:
     rows = _csv(api, "/api/v1/findings.csv", sort="first_seen")

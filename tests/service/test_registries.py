@@ -9,13 +9,16 @@ from typing import Any
 
 from sqlalchemy import text
 
+from spyglass.errors import AuthError, NotFoundError
+from spyglass.jobs.poll import failure
 from spyglass.store.crypto import KEY_FILE, SECRET_KEY_ENV
+from spyglass.store.models import Registry
 from tests.helpers.images import build_image
 from tests.helpers.push import push_image
-from tests.helpers.registry import RunningRegistry, registry
+from tests.helpers.registry import USERS, RunningRegistry, basic_registry, registry
 from tests.service.conftest import Api
 
-__all__ = ["registry"]
+__all__ = ["basic_registry", "registry"]
 
 URL = "/api/v1/registries"
 PASSWORD = "hunter2-very-secret"
@@ -118,6 +121,39 @@ def test_scan_now_queues_every_watched_tag(api: Api, registry: RunningRegistry,
     again = api.post(f"{URL}/{created['id']}/scan", {}).json()
     assert len(again["queued"]) == 2
     api.wait(again["queued"])
+
+
+def test_scan_now_without_usable_credentials_says_how_to_update_them(
+        api: Api, basic_registry: RunningRegistry) -> None:
+    repo = f"private/{api.service.backend.name}"
+    push_image(basic_registry.url, repo, "1", _image("private"),
+               headers=basic_registry.push_headers(repo))
+    created = _create(api, name="private", url=basic_registry.url, password=None, username=None,
+                      repositories=[repo])
+    patch = f"PATCH /api/v1/registries/{created['id']}"
+    [missing] = api.post(f"{URL}/{created['id']}/scan", {}).json()["failures"]
+    assert "username and password" in missing and patch in missing
+    assert "docker login" not in missing and "--username" not in missing
+
+    [(user, _)] = USERS.items()
+    wrong = {"username": user, "password": "not-the-password"}
+    assert api.service.client.patch(f"{URL}/{created['id']}", json=wrong,
+                                    headers=api._headers(None)).status_code == 200
+    [refused] = api.post(f"{URL}/{created['id']}/scan", {}).json()["failures"]
+    assert "refused the credentials" in refused and patch in refused
+    assert "docker login" not in refused and "--username" not in refused
+
+
+def test_cloud_advice_is_kept_and_other_failures_are_unchanged() -> None:
+    registry = Registry(id=7, name="ecr", url="123.dkr.ecr.eu-west-1.amazonaws.com")
+    cloud = AuthError("AWS refused the credentials; the role needs ecr:ListImages")
+    assert failure(registry, cloud) == (
+        f"{cloud}; or update the registry's credentials with PATCH /api/v1/registries/7 with a "
+        "username and password")
+    cli = AuthError("h wants credentials; run `docker login h` or pass --username and --password")
+    assert failure(registry, cli).startswith("h wants credentials; if the repository is private")
+    other = NotFoundError("team/app not found; check the repository name")
+    assert failure(registry, other) == str(other)
 
 
 def test_schemathesis_finds_no_server_error_with_an_admin_token(api: Api) -> None:
