@@ -278,8 +278,9 @@ class LayerFiles:
 
     def _stamp(self, analyzer: Analyzer, path: str, result: AnalyzerResult) -> AnalyzerResult:
         """Fill in what the walker knows better than the analyzer: path, name and layer."""
-        if result == EMPTY:
-            return EMPTY
+        if not (result.packages or result.secrets or result.unknowns or result.captured
+                or result.owned_files):
+            return EMPTY  # the usual case; cheaper to test field by field than with ==
         return replace(
             result,
             packages=tuple(

@@ -80,6 +80,11 @@ class _Chunks:
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; fewer only at the end of the stream."""
+        end = self._pos + n
+        if end <= len(self._buf):  # within the current chunk, as most headers and files are
+            data = self._buf[self._pos : end].tobytes()
+            self._pos, self.offset = end, self.offset + n
+            return data
         parts: list[bytes] = []
         while n > 0 and self._fill():
             piece = self._take(n)
@@ -96,6 +101,9 @@ class _Chunks:
 
     def skip(self, n: int) -> int:
         """Drop the next ``n`` bytes; returns how many there were."""
+        if self._pos + n <= len(self._buf):
+            self._pos, self.offset = self._pos + n, self.offset + n
+            return n
         done = 0
         while done < n and self._fill():
             done += len(self._take(n - done))
