@@ -85,10 +85,10 @@ class _Chunks:
             data = self._buf[self._pos : end].tobytes()
             self._pos, self.offset = end, self.offset + n
             return data
-        parts: list[bytes] = []
+        parts: list[memoryview] = []  # joined in one copy
         while n > 0 and self._fill():
             piece = self._take(n)
-            parts.append(bytes(piece))
+            parts.append(piece)
             n -= len(piece)
         return b"".join(parts)
 
