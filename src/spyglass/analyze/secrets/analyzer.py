@@ -148,7 +148,9 @@ class SecretsAnalyzer(Analyzer):
 
     def analyze(self, file: FileInput) -> AnalyzerResult:
         """Redacted secrets of one file; nothing for a binary file."""
-        data = file.reader.read(MAX_FILE + 1)
-        if b"\0" in data[:BINARY_PROBE]:
+        # The probe first: an executable of megabytes is then never read whole.
+        if b"\0" in file.reader.read(BINARY_PROBE):
             return AnalyzerResult()
+        file.reader.seek(0)
+        data = file.reader.read(MAX_FILE + 1)
         return AnalyzerResult(secrets=tuple(scan(file.path, data)))
