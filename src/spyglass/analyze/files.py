@@ -83,7 +83,7 @@ class _KeptFiles:
         return self._files[True].get(path) or self._files[False].get(path)
 
     def add(self, path: str, kept: _Kept) -> None:
-        self.release(path)
+        """Keep a file; its path is not kept already (LayerFiles forgets a path it sees again)."""
         memory = isinstance(kept.spool, io.BytesIO)
         files, limit = self._files[memory], KEEP_MEMORY if memory else KEEP_DISK
         files[path] = kept
@@ -92,16 +92,19 @@ class _KeptFiles:
             self.release(next(iter(files)))
 
     def release(self, path: str) -> None:
-        for memory, files in self._files.items():
-            old = files.pop(path, None)
+        for memory in (True, False):
+            old = self._files[memory].pop(path, None)
             if old is not None:
                 old.spool.close()
                 self._bytes[memory] -= old.size
+                return
 
     def close(self) -> None:
         for files in self._files.values():
-            for path in list(files):
-                self.release(path)
+            for kept in files.values():
+                kept.spool.close()
+            files.clear()
+        self._bytes = {True: 0, False: 0}
 
 
 def _relocated(result: AnalyzerResult, old: str, new: str) -> AnalyzerResult:
