@@ -47,6 +47,23 @@ def _analyze(path: str, data: bytes) -> list[tuple[str, int]]:
         ("app/logo.PNG", 5000, False),
         ("app/lib/app.jar", 5000, False),
         ("usr/lib/python3/dist-packages/x/__pycache__/a.cpython-311.pyc", 5000, False),
+        # Trivy's built-in allow rules: what the distribution ships and third-party code
+        ("usr/lib/ssl/misc/CA.pl", 900, False),
+        ("usr/share/perl5/Net/SSLeay.pm", 900, False),
+        ("srv/app/node_modules/jose/test/fixtures/key.pem", 900, False),
+        ("srv/app/node_modules/jose/dist/index.js", 900, False),
+        ("opt/venv/lib/python3.11/site-packages/requests/api.py", 900, False),
+        ("app/vendor/github.com/x/y/z.go", 900, False),
+        ("app/tests/fixtures/id_rsa", 900, False),
+        ("app/examples/config.yaml", 900, False),
+        ("app/README.md", 900, False),
+        ("root/go/pkg/mod/github.com/x/y@v1.0.0/key.pem", 900, False),
+        ("usr/local/bundle/gems/rack-3.0.8/lib/rack.rb", 900, False),
+        ("app/contest/.env", 900, True),
+        ("app/latest/settings.py", 900, True),
+        ("srv/app/config/production.json", 900, True),
+        ("home/dev/.git-credentials", 900, True),
+        ("usr/local/etc/app.conf", 900, True),
     ],
 )
 def test_required(path: str, size: int, wanted: bool) -> None:

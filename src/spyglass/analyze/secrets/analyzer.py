@@ -8,7 +8,14 @@ Which files are read (``required``, by path and size alone):
 - noise paths: documentation (``usr/share/doc``, ``man``, ``info``), locales, zoneinfo,
   icons and fonts, public CA certificates (``etc/ssl/certs``, ``usr/share/ca-certificates``,
   ``etc/pki/ca-trust``, ``etc/pki/tls/certs``), C headers, package databases, and
-  CPython's own test suite (``usr/lib/python3*/test``, which ships sample keys on purpose).
+  CPython's own test suite (``usr/lib/python3*/test``, which ships sample keys on purpose), and
+- what Trivy's built-in allow rules leave out by default, because that is what its users
+  expect and what keeps third-party sample keys out of the report: ``usr/share``, ``usr/lib``
+  and ``usr/include`` (files the distribution ships), test, example and vendor folders,
+  Markdown files, installed language packages (``node_modules``, ``site-packages``,
+  ``dist-packages``, ``*.dist-info``, Go's module cache, installed Ruby gems) and locale
+  folders. Application code and configuration (``app/``, ``srv/``, ``opt/``, ``etc/``,
+  ``root/``, ``home/``, ``usr/local/``…) stay scanned.
 
 Which files are scanned (``analyze``): those without a NUL byte in their first 8 KiB (a NUL
 means binary). For each file, the rules' keywords are first looked for (each distinct keyword
@@ -58,6 +65,15 @@ _NOISE_PREFIXES = (
     "dev/",
 )
 _PYTHON_TESTS = re.compile(r"^usr/(?:local/)?lib/python[23][^/]*/test/")
+# Trivy's built-in allow rules ("usr-dirs", "tests", "examples", "vendor", "locale-dir",
+# "markdown", "node.js", "golang", "python", "dist-info", "rubygems"), as path rules.
+_DISTRO_DIRS = ("usr/share/", "usr/lib/", "usr/include/", "lib/")
+_ALLOWED = re.compile(
+    r"(?:^|/)(?:tests?|testdata|__tests__|examples?|vendor|locale|node_modules"
+    r"|site-packages|dist-packages|[^/]+\.dist-info|pkg/mod|gems/[^/]+)/"
+    r"|\.md$",
+    re.IGNORECASE,
+)
 _BINARY_SUFFIXES = (
     ".so", ".a", ".o", ".pyc", ".pyo", ".class", ".jar", ".war", ".ear", ".whl", ".egg",
     ".png", ".jpg", ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".svgz",
@@ -79,6 +95,8 @@ def _binary_name(base: str) -> bool:
 def wanted_path(path: str) -> bool:
     """Whether a path is scanned at all (the size rule aside)."""
     if path.startswith(_NOISE_PREFIXES) or _PYTHON_TESTS.match(path):
+        return False
+    if path.startswith(_DISTRO_DIRS) or _ALLOWED.search(path):
         return False
     return not _binary_name(path.rpartition("/")[2].lower())
 
@@ -138,7 +156,7 @@ class SecretsAnalyzer(Analyzer):
     """Secrets in the content of text files."""
 
     name: ClassVar[str] = "secrets"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     group: ClassVar[str] = "secrets"
     max_size: ClassVar[int] = MAX_FILE
 
