@@ -1,5 +1,5 @@
-"""lang/node: installed node_modules packages and npm / Yarn / pnpm lock files, checked against
-every case in ../shared/data/pkgdb/npm (bun.lock is not supported yet), plus wanted paths."""
+"""lang/node: installed node_modules packages and npm / Yarn / pnpm / Bun lock files, checked
+against every case in ../shared/data/pkgdb/npm, plus wanted paths."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from spyglass.analyze.interface import FileInput
+from spyglass.analyze.lang.bun_lock import loads_jsonc, parse_bun_lock
 from spyglass.analyze.lang.node import NodeAnalyzer
 from spyglass.analyze.lang.yarn_lock import parse_classic
 from spyglass.errors import AnalyzerError
@@ -20,7 +21,7 @@ from tests.analyze.lang.cases import cases, got_rows, load_want, stage, want_row
 from tests.helpers.analyzers import run_tree
 
 DATA = conftest.testdata_root() / "pkgdb" / "npm"
-ALL = cases(DATA, skip=[c for c in cases(DATA) if c.startswith("trivy-bun-")])
+ALL = cases(DATA)
 
 # Upstream logs a broken lock file and reports nothing; Spyglass reports nothing and an Unknown.
 UPSTREAM_SWALLOWS_ERROR = {"trivy-npm-analyzer-sad"}
@@ -29,6 +30,7 @@ PLACES = {
     "package-lock.json": "app/package-lock.json",
     "yarn.lock": "app/yarn.lock",
     "pnpm-lock.yaml": "app/pnpm-lock.yaml",
+    "bun.lock": "app/bun.lock",
 }
 
 
@@ -104,6 +106,7 @@ def test_all_cases_are_exercised() -> None:
         "app/package-lock.json",
         "srv/web/yarn.lock",
         "pnpm-lock.yaml",
+        "app/bun.lock",
     ],
 )
 def test_wants_installed_manifests_and_lock_files(path: str) -> None:
@@ -119,6 +122,8 @@ def test_wants_installed_manifests_and_lock_files(path: str) -> None:
         "app/node_modules/.bin/package.json",
         "app/node_modules/express/package-lock.json",
         "app/node_modules/.package-lock.json",
+        "app/node_modules/a/bun.lock",
+        "app/bun.lockb",
     ],
 )
 def test_ignores_other_files(path: str) -> None:
@@ -156,3 +161,37 @@ def test_yarn_classic_alias_reports_the_real_package() -> None:
 def test_invalid_package_json_is_an_error() -> None:
     with pytest.raises(AnalyzerError, match="not valid JSON"):
         _analyze("node_modules/a/package.json", '{"name" "a"}')
+
+
+def test_jsonc_keeps_strings_that_look_like_comments_or_commas() -> None:
+    content = '{"a": "x // y, ]", /* note */ "b": ["/*z*/", 1,], // end\n}'
+    assert loads_jsonc(content, "bun.lock") == {"a": "x // y, ]", "b": ["/*z*/", 1]}
+
+
+def test_bun_lock_resolves_nested_copies_and_marks_dev() -> None:
+    lock = """{
+      "lockfileVersion": 1,
+      "workspaces": {"": {"dependencies": {"a": "^1"}, "devDependencies": {"@s/b": "^2"}}},
+      "packages": {
+        "a": ["a@1.0.0", "", {"dependencies": {"c": "^1"}}, "sha512-"],
+        "@s/b": ["@s/b@2.0.0", {"dependencies": {"c": "^2"}}, "sha512-"],
+        "@s/b/c": ["c@2.0.0", "", {}, "sha512-"],
+        "c": ["c@1.0.0", "", {}, "sha512-"],
+        "g": ["g@github:o/g#abc", {}, "abc"],
+      },
+    }"""
+    found = parse_bun_lock(lock, "bun.lock", "lang/node")
+    assert Counter((p.name, p.version, p.extra) for p in found) == Counter(
+        {
+            ("a", "1.0.0", ()): 1,
+            ("c", "1.0.0", ()): 1,
+            ("@s/b", "2.0.0", (("dev", "true"),)): 1,
+            ("c", "2.0.0", (("dev", "true"),)): 1,
+        }
+    )
+
+
+@pytest.mark.parametrize("content", ['{"lockfileVersion": "1",}', "[1,]", '{"packages": {'])
+def test_broken_bun_lock_is_an_error(content: str) -> None:
+    with pytest.raises(AnalyzerError, match=r"bun\.lock"):
+        parse_bun_lock(content, "app/bun.lock", "lang/node")

@@ -1,4 +1,4 @@
-"""JavaScript packages: installed ``node_modules`` packages and npm, Yarn and pnpm lock files.
+"""JavaScript packages: installed ``node_modules`` packages and npm, Yarn, pnpm and Bun lock files.
 
 An installed package is a folder directly inside a ``node_modules`` folder
 (``node_modules/a``, ``node_modules/@scope/a``, nested ``…/node_modules/a/node_modules/b``),
@@ -14,7 +14,7 @@ import re
 from typing import ClassVar
 
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
-from spyglass.analyze.lang import npm_lock, pnpm_lock, yarn_lock
+from spyglass.analyze.lang import bun_lock, npm_lock, pnpm_lock, yarn_lock
 from spyglass.analyze.lang.files import (
     load_json_object,
     load_yaml_documents,
@@ -26,7 +26,9 @@ from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
 
 _INSTALLED = re.compile(r"(?:^|/)node_modules/(?:@[^/]+/)?[^/.@][^/]*/package\.json$")
-_LOCKS = frozenset({"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"})
+_LOCKS = frozenset(
+    {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock"}
+)
 _MAX_MANIFEST = 8 * 1024 * 1024
 _MAX_LOCK = 128 * 1024 * 1024
 
@@ -35,7 +37,7 @@ class NodeAnalyzer(Analyzer):
     """Finds npm packages installed in ``node_modules`` and recorded in lock files."""
 
     name: ClassVar[str] = "lang/node"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     group: ClassVar[str] = "node"
 
     def required(self, path: str, size: int) -> bool:
@@ -59,6 +61,8 @@ class NodeAnalyzer(Analyzer):
             return _yarn(file, self.name)
         if base == "pnpm-lock.yaml":
             return pnpm_lock.parse_pnpm_lock(load_yaml_documents(file), file.path, self.name)
+        if base == "bun.lock":
+            return bun_lock.parse_bun_lock(read_text(file), file.path, self.name)
         return npm_lock.parse_package_lock(load_json_object(file), file.path, self.name)
 
 
