@@ -7,6 +7,7 @@ import io
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,14 +162,14 @@ LOCK_PLACES = {
     "pylock.toml (PEP 751)": "app/pylock.toml",
 }
 
-# Upstream's non-default option: report the lower bound of a range as the version.
-NON_DEFAULT_OPTION = {"trivy-requirements-requirements_compatible"}
-
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("case", [c for c in LOCKS if c not in NON_DEFAULT_OPTION])
+@pytest.mark.parametrize("case", LOCKS)
 def test_lock_case_matches_want(case: str, testdata: Path, tmp_path: Path) -> None:
     want = load_want(DATA / case)
+    if (want.get("test_options") or {}).get("useMinVersion"):
+        _check_min_version(case, want)
+        return
     place = LOCK_PLACES.get(want["format"], "app")
     run = run_tree(PythonLockAnalyzer(), stage(DATA / case, tmp_path, place))
     assert run.wanted
@@ -177,6 +178,13 @@ def test_lock_case_matches_want(case: str, testdata: Path, tmp_path: Path) -> No
         return
     assert not run.unknowns
     assert got_rows(run.packages, want["packages"]) == want_rows(want["packages"])
+
+
+def _check_min_version(case: str, want: dict[str, Any]) -> None:
+    """Upstream's non-default option, which the parser offers as ``use_min_version``."""
+    content = (DATA / case / want["input"]).read_text()
+    found = list(parse_requirements(content, use_min_version=True))
+    assert sorted(found) == sorted((p["name"], p["version"]) for p in want["packages"])
 
 
 def test_all_lock_cases_are_exercised() -> None:
@@ -208,3 +216,13 @@ def test_requirements_report_only_exact_pins() -> None:
         "d[x] == 4.0 ; python_version < '3.8' \\\n  --hash=sha256:00\n"
     )
     assert list(parse_requirements(content)) == [("a", "1.0"), ("d", "4.0")]
+
+
+def test_requirements_min_version_takes_the_highest_lower_bound() -> None:
+    content = "a>=1.0,>=1.5,<3\nb>1.0\nc<2\nd~=2.2.0\ne==3.*,!=3.0.1\nf==1.0\n"
+    assert list(parse_requirements(content, use_min_version=True)) == [
+        ("a", "1.5"),
+        ("d", "2.2.0"),
+        ("e", "3.0"),
+        ("f", "1.0"),
+    ]

@@ -1,6 +1,7 @@
 """Python lock and requirements files: what a project pins, for repository scans.
 
-Formats: pip requirements files (only exact ``==`` pins name a version; ranges do not), Pipenv's
+Formats: pip requirements files (only exact ``==`` pins name a version; ranges do not, unless
+:func:`parse_requirements` is asked for their minimum version), Pipenv's
 ``Pipfile.lock`` (``develop`` is development-only), ``poetry.lock`` (``category = "dev"`` in
 Poetry 1, no ``main`` in ``groups`` in Poetry 2), ``uv.lock`` (development-only = reachable only
 through the project's ``dev-dependencies``), ``pdm.lock`` and PEP 751 ``pylock.toml``.
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import Specifier
+from packaging.version import InvalidVersion, Version
 
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
 from spyglass.analyze.lang.files import (
@@ -83,20 +86,46 @@ def _pins(file: FileInput) -> list[Pin]:
     ]
 
 
-def parse_requirements(content: str) -> Iterator[tuple[str, str]]:
-    """(name, version) of every requirement pinned to one exact version."""
+def parse_requirements(content: str, *, use_min_version: bool = False) -> Iterator[tuple[str, str]]:
+    """(name, version) of every requirement pinned to one exact version; with
+    ``use_min_version``, also of every requirement with a lower bound, at its minimum."""
     for line in _logical_lines(content):
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
             continue  # options (-r, -e, --index-url), URLs and template syntax pin nothing
         specifiers = list(requirement.specifier)
-        if (
-            len(specifiers) == 1
-            and specifiers[0].operator in ("==", "===")
-            and "*" not in specifiers[0].version
-        ):
-            yield requirement.name, specifiers[0].version
+        version = _pinned(specifiers) or (_minimum(specifiers) if use_min_version else "")
+        if version:
+            yield requirement.name, version
+
+
+def _pinned(specifiers: list[Specifier]) -> str:
+    """The version of a lone exact ``==`` (or ``===``) pin."""
+    if len(specifiers) == 1 and specifiers[0].operator in ("==", "==="):
+        return "" if "*" in specifiers[0].version else specifiers[0].version
+    return ""
+
+
+def _minimum(specifiers: list[Specifier]) -> str:
+    """The lowest version the specifiers admit, as Trivy's ``useMinVersion`` reports it: the
+    highest of the ``>=`` / ``~=`` bounds and ``==X.*`` prefixes (read as ``X.0``); exclusive
+    and upper bounds give none. ``==5.*.*`` and ``==4.*.1`` never get here: not PEP 440."""
+    bounds = [
+        spec.version.removesuffix(".*") + ".0" if spec.version.endswith(".*") else spec.version
+        for spec in specifiers
+        if spec.operator in (">=", "~=") or (spec.operator == "==" and spec.version.endswith(".*"))
+    ]
+    valid = [bound for bound in bounds if _is_version(bound)]
+    return max(valid, key=Version, default="")
+
+
+def _is_version(value: str) -> bool:
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def _logical_lines(content: str) -> Iterator[str]:
