@@ -6,25 +6,21 @@ the tree in ``spyglass.errors`` become one message and the exit code from ``exit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    DownloadColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TransferSpeedColumn,
 )
 from rich.table import Table
 
-from spyglass.cli.exitcodes import ExitCode, exit_code_for
-from spyglass.errors import SpyglassError, UsageError
+from spyglass.cli.console import reporting_errors, stderr, stdout, transfer_columns
+from spyglass.cli.exitcodes import ExitCode
+from spyglass.errors import UsageError
 from spyglass.vulndb.store import VulnStore
 from spyglass.vulndb.update import FAILED, FeedProgress, UpdateResult
 
@@ -33,18 +29,6 @@ app = typer.Typer(
     help="Vulnerability data: update, status, export, import; schema upgrade.",
     no_args_is_help=True,
 )
-stdout = Console()
-stderr = Console(stderr=True)
-
-T = TypeVar("T")
-
-
-def _reporting(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except SpyglassError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from None
 
 
 @contextmanager
@@ -71,13 +55,7 @@ def _progress() -> Iterator[FeedProgress | None]:
     if not stderr.is_terminal:
         yield None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-    )
-    with Progress(*columns, console=stderr, transient=True) as bar:
+    with Progress(*transfer_columns(), console=stderr, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
         def report(feed: str, done: int, total: int | None) -> None:
@@ -121,7 +99,7 @@ def update_command(
         with _store() as store, _progress() as progress:
             return update(store, feeds, progress=progress)
 
-    results = _reporting(run)
+    results = reporting_errors(run)
     _print_results(results)
     if any(r.status == FAILED for r in results):
         raise typer.Exit(ExitCode.DATA)
@@ -144,7 +122,7 @@ def status_command() -> None:
             )
         stdout.print(table)
 
-    _reporting(run)
+    reporting_errors(run)
 
 
 @app.command("export")
@@ -162,7 +140,7 @@ def export_command(
             f"wrote {len(written)} feeds, {sum(f.records for f in written)} records to {path}"
         )
 
-    _reporting(run)
+    reporting_errors(run)
 
 
 @app.command("import")
@@ -178,7 +156,7 @@ def import_command(
         for name, records in loaded:
             stdout.print(f"{name}: imported {records} records", highlight=False)
 
-    _reporting(run)
+    reporting_errors(run)
 
 
 @app.command("upgrade")

@@ -7,16 +7,14 @@ the exit code from ``exitcodes`` - a traceback is a bug.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from spyglass.cli import db, service
-from spyglass.cli.exitcodes import ExitCode, exit_code_for
-from spyglass.errors import SpyglassError
+from spyglass.cli.console import reporting_errors, stderr
+from spyglass.cli.exitcodes import ExitCode
 
 app = typer.Typer(
     name="spyglass",
@@ -27,9 +25,6 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 service.register(app)  # serve, worker, token
-stderr = Console(stderr=True)
-
-T = TypeVar("T")
 
 
 class OutputFormat(StrEnum):
@@ -37,15 +32,6 @@ class OutputFormat(StrEnum):
 
     table = "table"
     json = "json"
-
-
-def run_reporting_errors(action: Callable[[], T]) -> T:
-    """Run a command body; a Spyglass error becomes one message and its exit code."""
-    try:
-        return action()
-    except SpyglassError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from None
 
 
 def _csv(values: list[str] | None) -> list[str]:
@@ -107,7 +93,7 @@ def scan(
         ignore_unfixed=ignore_unfixed,
         exit_code=exit_code,
     )
-    code = run_reporting_errors(lambda: run_scan(request, stderr))
+    code = reporting_errors(lambda: run_scan(request, stderr))
     raise typer.Exit(code)
 
 

@@ -15,14 +15,11 @@ from dataclasses import dataclass, replace
 
 from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    DownloadColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TransferSpeedColumn,
 )
 
+from spyglass.cli.console import transfer_columns
 from spyglass.cli.exitcodes import ExitCode
 from spyglass.errors import UsageError
 from spyglass.inventory import Inventory
@@ -145,12 +142,6 @@ def run_scan(request: ScanRequest, stderr: Console) -> int:
 
 def _inventory(request: ScanRequest, stderr: Console) -> Inventory:
     if stderr.is_terminal:
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-        )
-        with Progress(*columns, console=stderr, transient=True) as progress:
+        with Progress(*transfer_columns(), console=stderr, transient=True) as progress:
             return inventory_for(request, progress)
     return inventory_for(request)

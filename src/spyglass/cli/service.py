@@ -8,33 +8,19 @@ command that fixes it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from spyglass.cli.exitcodes import exit_code_for
-from spyglass.errors import SpyglassError
+from spyglass.cli.console import reporting_errors, stdout
 
 if TYPE_CHECKING:
     from spyglass.store.engine import Database
 
-stdout = Console()
-stderr = Console(stderr=True)
 token_app = typer.Typer(name="token", help="API bearer tokens.", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-def _reporting(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except SpyglassError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from None
 
 
 def _logging(level: str) -> None:
@@ -45,8 +31,9 @@ def _logging(level: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
-    no_worker: Annotated[bool, typer.Option(
-        "--no-worker", help="API only; run `spyglass worker` elsewhere")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `spyglass worker` elsewhere")
+    ] = False,
     concurrency: Annotated[int, typer.Option(help="scans at once in the built-in worker")] = 2,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
@@ -66,7 +53,7 @@ def serve(
         return runtime, Jobs(runtime)
 
     _logging(log_level)
-    runtime, jobs = _reporting(prepare)
+    runtime, jobs = reporting_errors(prepare)
     worker = None if no_worker else EmbeddedWorker(jobs, concurrency).start()
     try:
         uvicorn.run(create_app(runtime, jobs), host=host, port=port, log_level=log_level.lower())
@@ -86,9 +73,9 @@ def worker(
     from spyglass.service.settings import Settings
 
     _logging(log_level)
-    runtime = _reporting(lambda: Runtime.from_settings(Settings.from_env()))
+    runtime = reporting_errors(lambda: Runtime.from_settings(Settings.from_env()))
     try:
-        _reporting(lambda: run_worker(runtime, concurrency))
+        reporting_errors(lambda: run_worker(runtime, concurrency))
     finally:
         runtime.close()
 
@@ -109,7 +96,7 @@ def upgrade() -> None:
             engine.dispose()
         return f"schema at revision {after}" + ("" if before == after else f" (was {before})")
 
-    stdout.print(_reporting(run), highlight=False)
+    stdout.print(reporting_errors(run), highlight=False)
 
 
 @token_app.command("create")
@@ -126,7 +113,7 @@ def token_create(
             _, secret = create_token(session, role, name or role, now=utcnow())
         return secret
 
-    typer.echo(_reporting(run))
+    typer.echo(reporting_errors(run))
 
 
 @token_app.command("list")
@@ -139,12 +126,17 @@ def token_list() -> None:
             tokens = list_tokens(session)
         table = Table("id", "name", "role", "created", "last used", "revoked")
         for t in tokens:
-            table.add_row(str(t.id), t.name, t.role, f"{t.created_at:%Y-%m-%d %H:%M}",
-                          f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
-                          "yes" if t.revoked else "")
+            table.add_row(
+                str(t.id),
+                t.name,
+                t.role,
+                f"{t.created_at:%Y-%m-%d %H:%M}",
+                f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
+                "yes" if t.revoked else "",
+            )
         stdout.print(table)
 
-    _reporting(run)
+    reporting_errors(run)
 
 
 @token_app.command("revoke")
@@ -159,7 +151,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="id from `token li
             if not revoke_token(session, token_id, now=utcnow()):
                 raise UsageError(f"no live token with id {token_id}; see `spyglass token list`")
 
-    _reporting(run)
+    reporting_errors(run)
     stdout.print(f"token {token_id} revoked")
 
 
