@@ -2,7 +2,7 @@
 #   make run    - the service on the embedded default (SQLite + Huey on SQLite in the data
 #                 dir): schema upgrade, then `spyglass serve`; ARGS="scan IMAGE" runs another
 #                 spyglass command instead
-#   make test   - install what the tests need, then run the whole suite
+#   make test   - install what the tests need, lint (ruff, mypy strict on src/), then the whole suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -29,6 +29,8 @@ else
 endif
 
 test: system $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --timeout 900 $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed

@@ -32,7 +32,9 @@ DEAD_SOURCE = "http://127.0.0.1:9/no-feeds-in-tests"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every test gets its own SPYGLASS_DATA_DIR so caches never leak between tests, and feed
     sources that point nowhere unless the test names its own."""
     from spyglass.vulndb.feeds.registry import FEEDS

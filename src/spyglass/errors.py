@@ -39,7 +39,7 @@ class ImageError(SpyglassError):
     """The image could not be read."""
 
 
-class ReferenceError_(ImageError):  # noqa: N801 - avoid shadowing the builtin ReferenceError
+class ReferenceError_(ImageError):
     """An image reference that does not parse."""
 
 

@@ -47,4 +47,5 @@ def dpkg_query(root: Path) -> list[tuple[str, str, str]]:
         check=True, capture_output=True, text=True,
     ).stdout
     rows = [line.split("\t") for line in output.splitlines() if line]
-    return sorted((name, version, arch) for status, name, version, arch in rows if status == "installed")
+    installed = [row[1:] for row in rows if row[0] == "installed"]
+    return sorted((name, version, arch) for name, version, arch in installed)

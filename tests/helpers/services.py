@@ -23,7 +23,8 @@ def unavailable(reason: str) -> None:
 
 def require_tool(name: str, hint: str = "") -> str:
     """Path of an executable on PATH, or fail/skip saying how to install it."""
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
+    in_usr_bin = f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None
+    path = shutil.which(name) or in_usr_bin
     if path is None:
         unavailable(f"{name} not found on PATH{'; ' + hint if hint else ''}")
         raise AssertionError("unreachable")

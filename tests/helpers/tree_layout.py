@@ -28,7 +28,7 @@ def _walk(root: Path) -> dict[str, os.stat_result]:
 
 
 def _same(lower: Path, upper: Path, a: os.stat_result, b: os.stat_result) -> bool:
-    if (stat.S_IFMT(a.st_mode), a.st_mode, a.st_size) != (stat.S_IFMT(b.st_mode), b.st_mode, b.st_size):
+    if (a.st_mode, a.st_size) != (b.st_mode, b.st_size):  # st_mode holds the file type too
         return False
     if stat.S_ISLNK(a.st_mode):
         return os.readlink(lower) == os.readlink(upper)

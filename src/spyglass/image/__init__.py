@@ -1,1 +1,1 @@
-"""Reaching image bytes: references, registries, archives and layouts. Nothing here knows packages."""
+"""Reaching image bytes: references, registries, archives, layouts. Nothing here knows packages."""

@@ -54,7 +54,9 @@ class Platform:
         """Parse ``os/arch[/variant]``; raises UsageError with the expected form."""
         parts = text.strip().split("/")
         if len(parts) not in (2, 3) or not all(parts):
-            raise UsageError(f"platform {text!r} is not of the form os/arch[/variant], e.g. linux/arm64")
+            raise UsageError(
+                f"platform {text!r} is not of the form os/arch[/variant], e.g. linux/arm64"
+            )
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
     def __str__(self) -> str:
