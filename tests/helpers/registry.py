@@ -295,11 +295,12 @@ def start_registry(
     running = RunningRegistry(
         f"127.0.0.1:{port}", root / "storage", log_path, process, token, key, basic_auth
     )
-    _wait_ready(running)
+    wait_ready(running)
     return running
 
 
-def _wait_ready(running: RunningRegistry) -> None:
+def wait_ready(running: RunningRegistry) -> None:
+    """Wait until the registry answers ``/v2/``; stop it and raise with its log if it does not."""
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
         if running.process.poll() is not None:

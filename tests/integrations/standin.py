@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import jwt
 import yaml
 from cryptography import x509
@@ -46,6 +45,7 @@ from tests.helpers.registry import (
     SigningKey,
     free_port,
     parse_scope,
+    wait_ready,
 )
 from tests.helpers.services import require_tool
 
@@ -236,19 +236,7 @@ def start_acr_registry(root: Path, entra: EntraStandIn) -> RunningRegistry:
                                    stderr=subprocess.STDOUT)
     running = RunningRegistry(f"127.0.0.1:{port}", root / "storage", log_path, process,
                               signing_key=entra.key)
-    _wait_ready(running)
+    wait_ready(running)
     return running
 
 
-def _wait_ready(running: RunningRegistry, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if running.process.poll() is not None:
-            raise RuntimeError(f"docker-registry exited at start:\n{running.log()}")
-        try:
-            httpx.get(f"{running.url}/v2/", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    running.stop()
-    raise RuntimeError(f"docker-registry did not answer within {timeout} s:\n{running.log()}")
