@@ -19,11 +19,11 @@ Names are *source* package names: the matcher matches a binary package by its so
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from spyglass.errors import FeedError
+from spyglass.vulndb.feeds.documents import read_json_file
 from spyglass.vulndb.feeds.interface import Feed
 from spyglass.vulndb.model import (
     END_OF_LIFE,
@@ -70,11 +70,7 @@ class DebianTrackerFeed(Feed):
 
     def parse(self, path: Path) -> FeedData:
         """Read the tracker JSON export at ``path``."""
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise FeedError(f"Debian tracker data {path} is not readable JSON ({exc})") from exc
-        return parse_tracker(data, self.name)
+        return parse_tracker(read_json_file(path, "Debian tracker data"), self.name)
 
 
 def parse_tracker(data: Any, feed: str = "debian/tracker") -> FeedData:

@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
 import yaml
+
+from spyglass.errors import FeedError
 
 try:  # a C++ extension: without a wheel for this platform, the reference path does it all
     import ryml  # type: ignore[import-untyped]
@@ -95,6 +98,14 @@ def load_json(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(raw)
+
+
+def read_json_file(path: Path, what: str) -> Any:
+    """The JSON document in ``path``; ``FeedError`` naming ``what`` when it cannot be read."""
+    try:
+        return load_json(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise FeedError(f"{what} {path} is not readable JSON ({exc})") from exc
 
 
 def load_yaml(raw: bytes) -> Any:

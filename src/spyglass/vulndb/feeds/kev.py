@@ -6,11 +6,11 @@ exploited" from it, and rules can act on that.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from spyglass.errors import FeedError
+from spyglass.vulndb.feeds.documents import read_json_file
 from spyglass.vulndb.feeds.interface import Feed
 from spyglass.vulndb.model import Exploited, FeedData, Skipped
 
@@ -29,11 +29,7 @@ class KevFeed(Feed):
 
     def parse(self, path: Path) -> FeedData:
         """Read the catalogue JSON at ``path``."""
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise FeedError(f"KEV catalogue {path} is not readable JSON ({exc})") from exc
-        return parse_catalogue(data)
+        return parse_catalogue(read_json_file(path, "KEV catalogue"))
 
 
 def parse_catalogue(data: Any) -> FeedData:
