@@ -13,13 +13,13 @@ import threading
 from datetime import datetime
 from types import TracebackType
 
-from spyglass.errors import SpyglassError
+from spyglass.errors import AuthError, SpyglassError
 from spyglass.inventory import Inventory
 from spyglass.jobs.findings import match_findings
 from spyglass.jobs.runtime import Runtime
 from spyglass.store import queue
 from spyglass.store.locate import locate
-from spyglass.store.models import INVALID, SCANNED, utcnow
+from spyglass.store.models import INVALID, SCANNED, Registry, utcnow
 from spyglass.store.results import FindingRow, image_for, record_scan
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,29 @@ def scan_entry(runtime: Runtime, entry_id: int) -> str:
         try:
             inventory = inventory_of(runtime, held)
         except SpyglassError as exc:
-            return _invalid(runtime, held, str(exc))
+            return _invalid(runtime, held, _reason(runtime, held, exc))
         except Exception as exc:  # a bug must not leave the entry sent forever
             log.exception("scanning entry %s failed unexpectedly", entry_id)
             return _invalid(runtime, held, f"unexpected error while scanning ({type(exc).__name__}"
                             f": {exc}); this is a Spyglass bug, please report it")
         findings = match_findings(runtime, inventory)
         return _record(runtime, held, inventory, findings, started)
+
+
+def _reason(runtime: Runtime, held: queue.Claim, exc: SpyglassError) -> str:
+    """Why the entry is invalid, with advice that fits the service: credentials live in a
+    registry record here, not in ``docker login`` (the registry client's advice is the CLI's)."""
+    if not isinstance(exc, AuthError):
+        return str(exc)
+    from spyglass.jobs.poll import failure
+
+    with runtime.db.transaction() as session:
+        registry = None if held.registry_id is None else session.get(Registry, held.registry_id)
+        if registry is not None:
+            return failure(registry, exc)
+    what = str(exc).partition("; ")[0]
+    return (f"{what}; add the registry with its credentials (POST /api/v1/registries) and "
+            "submit the scan naming that registry")
 
 
 def _invalid(runtime: Runtime, held: queue.Claim, reason: str) -> str:
