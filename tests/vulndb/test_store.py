@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from spyglass.errors import DataError
 from spyglass.vulndb import rows
@@ -108,6 +109,30 @@ def test_known_exploited_by_alias(store: VulnStore) -> None:
     assert store.is_known_exploited("CVE-2021-44228")
     assert not store.is_known_exploited("CVE-2000-0001")
     assert store.exploited(["CVE-2021-44228"])["CVE-2021-44228"].vendor == "Apache"
+
+
+def test_known_exploited_by_a_cve_an_erratum_fixes(store: VulnStore) -> None:
+    erratum = Advisory(AdvisoryId("ALSA-2023:5929"), "osv/AlmaLinux", fixes=("CVE-2023-44487",))
+    data = FeedData((erratum,), (_affected("ALSA-2023:5929", "tomcat", "rpm", "alma:9"),))
+    store.replace("osv/AlmaLinux", data, STATE, "src")
+    store.replace("cisa/kev", FeedData(exploited=(Exploited("CVE-2023-44487"),)), STATE, "src")
+    (found,) = store.candidates("rpm", "alma:9", ["tomcat"])
+    assert found.known_exploited and found.advisory == erratum
+    assert store.is_known_exploited(erratum)
+    assert store.feed_data("osv/AlmaLinux").advisories == (erratum,)
+
+
+def test_a_store_from_before_fixes_gains_the_column(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = VulnStore.open(url)
+    with old.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE vuln_advisory DROP COLUMN fixes"))
+    old.close()
+    reopened = VulnStore.open(url)
+    reopened.replace("a", _data(("A-1", "x")), STATE, "src")
+    (found,) = reopened.candidates("pypi", None, ["x"])
+    assert found.advisory.fixes == ()
+    reopened.close()
 
 
 def test_fetch_state_and_status(store: VulnStore) -> None:

@@ -128,7 +128,7 @@ def test_local_folder_source_and_version_bump(sqlite_store: VulnStore, advisorie
     feed = OsvFeed("crates.io", str(advisories / "osv-crates/crates"))
     assert update(sqlite_store, [feed])[0].status == UPDATED
     assert update(sqlite_store, [feed])[0].status == UNCHANGED
-    feed.version = 2  # a new parser version re-reads unchanged input
+    feed.version += 1  # a new parser version re-reads unchanged input
     assert update(sqlite_store, [feed])[0].status == UPDATED
 
 

@@ -8,6 +8,10 @@ together; it joins others only through its own and non-CVE ids.
 Severity follows the distro where it gives one (Debian urgency, Red Hat/Alma impact), then the
 advisory's own label (GHSA, PyPA), then the CVSS base score; CVSS is the preferred vector of
 all merged records. The finding's main id is its CVE when the records name exactly one.
+
+The CVEs a distro erratum fixes (``Advisory.fixes``, OSV ``related``) join the finding's
+aliases and its known-exploited flag, but never link records: two errata fixing one CVE are
+two updates, hence two findings.
 """
 
 from __future__ import annotations
@@ -182,7 +186,7 @@ def _title_and_url(group: Sequence[Hit], main: str) -> tuple[str, str]:
 def facts(group: Sequence[Hit]) -> Facts:
     """The version-independent part of the finding for one group of hits."""
     main = _main_id(group)
-    ids = {i for hit in group for i in hit.advisory.ids}
+    ids = {i for hit in group for i in hit.advisory.all_ids}
     ids.discard(main)
     severity, source = choose_severity(group)
     cvss = _cvss(group)

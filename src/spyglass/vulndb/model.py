@@ -82,17 +82,26 @@ class Advisory:
     url: str = ""
     """The page a person should read first."""
     references: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    """CVEs a distro advisory (ALSA, RLSA, RHSA) fixes: OSV ``related`` ids, which are not
+    aliases (two errata fixing one CVE stay two findings) but are flagged and reported."""
 
     @property
     def ids(self) -> tuple[str, ...]:
-        """The id and every alias: what KEV and de-duplication look for."""
+        """The id and every alias: what de-duplication looks for."""
         return (self.id, *self.aliases)
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        """The id, every alias and every CVE fixed: what KEV flagging looks for."""
+        return (self.id, *self.aliases, *self.fixes) if self.fixes else self.ids
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (tuples become lists)."""
         data = dict(self.__dict__)
         data["aliases"] = list(self.aliases)
         data["references"] = list(self.references)
+        data["fixes"] = list(self.fixes)
         return data
 
     @classmethod
@@ -101,6 +110,7 @@ class Advisory:
         values = dict(data)
         values["aliases"] = tuple(values.get("aliases") or ())
         values["references"] = tuple(values.get("references") or ())
+        values["fixes"] = tuple(values.get("fixes") or ())
         return cls(**values)
 
 

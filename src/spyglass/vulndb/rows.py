@@ -33,7 +33,7 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 ADVISORY_COLUMNS = (
     "feed", "id", "aliases", "summary", "details", "published", "modified", "withdrawn",
-    "severity", "cvss_score", "cvss_vector", "cvss_version", "url", "refs",
+    "severity", "cvss_score", "cvss_vector", "cvss_version", "url", "refs", "fixes",
 )  # fmt: skip
 AFFECTED_COLUMNS = (
     "feed", "advisory_id", "ecosystem", "distro", "name", "ranges", "versions", "state",
@@ -126,7 +126,7 @@ def _advisory_tuple(feed: str, a: Advisory) -> tuple[Any, ...]:
     return (
         feed, a.id, dumps(a.aliases), _clean(a.summary), _clean(a.details), a.published,
         a.modified, a.withdrawn, a.severity, a.cvss_score, a.cvss_vector, a.cvss_version, a.url,
-        dumps(a.references),
+        dumps(a.references), dumps(a.fixes),
     )  # fmt: skip
 
 
@@ -183,6 +183,7 @@ def advisory(row: Mapping[Any, Any], prefix: str = "") -> Advisory:
         cvss_version=get("cvss_version"),
         url=get("url"),
         references=tuple(json.loads(get("refs"))),
+        fixes=tuple(json.loads(get("fixes") or "[]")),
     )
 
 

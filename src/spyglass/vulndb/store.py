@@ -20,7 +20,9 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
@@ -106,6 +108,15 @@ def _feed_status(row: Any) -> FeedStatus:
     )
 
 
+def _add_fixes_column(engine: Engine) -> None:
+    # create_all adds no column to an existing table; this one came after the first release.
+    columns = {c["name"] for c in inspect(engine).get_columns(tables.advisory.name)}
+    if "fixes" not in columns:
+        column = "fixes TEXT NOT NULL DEFAULT '[]'"
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {tables.advisory.name} ADD COLUMN {column}"))
+
+
 class VulnStore:
     """Feed data, per-feed fetch state, and the matcher's queries."""
 
@@ -120,6 +131,7 @@ class VulnStore:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         tables.metadata.create_all(engine)
+        _add_fixes_column(engine)
         return cls(engine)
 
     def close(self) -> None:
@@ -218,8 +230,8 @@ class VulnStore:
                 if not include_withdrawn:
                     query = query.where(tables.advisory.c.withdrawn.is_(None))
                 found.extend(rows.candidate(r._mapping) for r in conn.execute(query))
-            exploited = self._exploited_ids(conn, {i for _, adv in found for i in adv.ids})
-        return [Candidate(aff, adv, bool(exploited & set(adv.ids))) for aff, adv in found]
+            exploited = self._exploited_ids(conn, {i for _, adv in found for i in adv.all_ids})
+        return [Candidate(aff, adv, not exploited.isdisjoint(adv.all_ids)) for aff, adv in found]
 
     @_wrapped
     def exploited(self, ids: Iterable[str]) -> dict[str, Exploited]:
@@ -235,8 +247,8 @@ class VulnStore:
         return result
 
     def is_known_exploited(self, advisory: Advisory | str) -> bool:
-        """True when the advisory (by id or any alias) is in a known-exploited catalogue."""
-        ids = advisory.ids if isinstance(advisory, Advisory) else (advisory,)
+        """True when the advisory (by id, alias or CVE fixed) is in a known-exploited catalogue."""
+        ids = advisory.all_ids if isinstance(advisory, Advisory) else (advisory,)
         return bool(self.exploited(ids))
 
     @staticmethod

@@ -43,6 +43,8 @@ advisory = Table(
     Column("cvss_version", String(8)),
     Column("url", Text, nullable=False),
     Column("refs", Text, nullable=False),
+    # Added after the first release: stores made before it gain the column on open.
+    Column("fixes", Text, nullable=False, server_default="[]"),
 )
 
 affected = Table(

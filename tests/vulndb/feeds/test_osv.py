@@ -208,3 +208,39 @@ def test_unknown_range_event_skips_the_record() -> None:
     }
     with pytest.raises(FeedError, match="TEST-2: malformed"):
         parse_record(record, "osv/PyPI")
+
+
+def _related_record(ecosystem: str) -> dict[str, object]:
+    return {
+        "id": "TEST-3",
+        "related": ["CVE-2023-44487", "RHSA-2023:5929", "CVE-2023-0001"],
+        "aliases": ["CVE-2023-0001"],
+        "affected": [
+            {
+                "package": {"ecosystem": ecosystem, "name": "tomcat"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2"}]}],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "ecosystem", ["AlmaLinux:9", "Rocky Linux:9", "Red Hat:enterprise_linux:9::appstream"]
+)
+def test_a_distro_erratum_fixes_its_related_cves(ecosystem: str) -> None:
+    advisory, packages = parse_record(_related_record(ecosystem), "osv/x")
+    assert packages[0].distro is not None
+    assert advisory.fixes == ("CVE-2023-44487",)  # aliases and non-CVE ids are not repeated
+    assert advisory.aliases == ("CVE-2023-0001",)
+
+
+def test_a_library_advisory_keeps_related_out_of_fixes() -> None:
+    # OSV: related is "closely related but not an alias"; only a distro erratum fixes it.
+    advisory, _ = parse_record(_related_record("Maven"), "osv/Maven")
+    assert advisory.fixes == ()
+
+
+def test_a_real_alsa_fixes_its_related_cves(advisories: Path) -> None:
+    path = advisories / "osv-almalinux9/advisories/ALSA-2023:5929.json"
+    advisory, _ = parse_record(json.loads(path.read_text()), "osv/AlmaLinux")
+    assert (advisory.aliases, advisory.fixes) == ((), ("CVE-2023-44487",))

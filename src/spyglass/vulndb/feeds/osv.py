@@ -15,6 +15,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
 from itertools import chain
@@ -69,7 +70,7 @@ _CACHE_LIMIT = 100_000
 class OsvFeed(Feed):
     """All OSV records of one ecosystem (``osv/PyPI``, ``osv/Debian``, ``osv/AlmaLinux``)."""
 
-    version = 1
+    version = 2  # 2: distro advisories keep the CVEs they fix (``related``) as ``fixes``
 
     def __init__(self, ecosystem: str, source: str | None = None) -> None:
         super().__init__(source)
@@ -181,7 +182,10 @@ def parse_record(data: Any, feed: str) -> tuple[Advisory, list[Affected]]:
         raise FeedError("not an OSV record: no string 'id' at the top level")
     try:
         packages = [p for a in data.get("affected") or () for p in _affected(data["id"], a)]
-        return _advisory(data, feed), packages
+        advisory = _advisory(data, feed)
+        if packages and all(p.distro is not None for p in packages):
+            advisory = replace(advisory, fixes=_fixes(data, advisory.aliases))
+        return advisory, packages
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise FeedError(
             f"{data['id']}: malformed OSV record ({type(exc).__name__}: {exc})"
@@ -202,6 +206,13 @@ def _aliases(data: dict[str, Any]) -> tuple[str, ...]:
         cve = _PREFIXED_CVE.match(item)
         found.extend([item, cve.group(1)] if cve else [item])
     return tuple(dict.fromkeys(a for a in found if a != data["id"]))
+
+
+def _fixes(data: dict[str, Any], aliases: tuple[str, ...]) -> tuple[str, ...]:
+    # OSV's ``related`` is "closely related, not an alias"; in a distro erratum (ALSA, RLSA,
+    # RHSA) it lists the CVEs the update fixes, which Trivy and Grype report and KEV names.
+    related = (str(r) for r in data.get("related") or ())
+    return tuple(dict.fromkeys(r for r in related if r.startswith("CVE-") and r not in aliases))
 
 
 def _labels(data: dict[str, Any]) -> list[str]:
