@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import IO
 
+from spyglass.analyze.dispatch import Dispatch
 from spyglass.analyze.hidden import HiddenFiles
 from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
 from spyglass.analyze.layer import EMPTY, FileResults, LayerResult
@@ -128,7 +129,7 @@ class LayerFiles:
     """Collects one layer's result while its members stream past; use as a context manager."""
 
     def __init__(self, analyzers: Sequence[Analyzer], diff_id: DiffId) -> None:
-        self._analyzers, self._diff_id = analyzers, diff_id
+        self._dispatch, self._diff_id = Dispatch(analyzers), diff_id
         self._files: dict[str, FileResults] = {}
         self._symlinks: dict[str, str] = {}
         self._hardlinks: dict[str, str] = {}
@@ -193,7 +194,7 @@ class LayerFiles:
 
     def _wanting(self, path: str, size: int) -> list[Analyzer]:
         wanted = []
-        for analyzer in self._analyzers:
+        for analyzer in self._dispatch.candidates(path):
             try:
                 if analyzer.required(path, size):
                     wanted.append(analyzer)

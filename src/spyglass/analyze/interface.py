@@ -67,6 +67,33 @@ class AnalyzerResult:
         )
 
 
+@dataclass(frozen=True)
+class PathHint:
+    """Where an analyzer's ``required`` can be true: the path, in lower case, has one of these
+    base names, ends with one of these suffixes or starts with one of these prefixes.
+
+    Entries are lower case; matching ignores case, so a hint is looser than a case-sensitive test.
+    """
+
+    names: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        entries = (*self.names, *self.suffixes, *self.prefixes)
+        if any(entry != entry.lower() for entry in entries):
+            raise ValueError("PathHint entries are compared with the lower-cased path")
+
+    def matches(self, path: str) -> bool:
+        """Whether ``required`` may be true for this path."""
+        low = path.lower()
+        return (
+            low[low.rfind("/") + 1 :] in self.names
+            or low.endswith(self.suffixes)
+            or low.startswith(self.prefixes)
+        )
+
+
 class Analyzer(ABC):
     """A named, versioned plugin that turns the files it asks for into packages or secrets.
 
@@ -82,6 +109,11 @@ class Analyzer(ABC):
     Defaults to the part of ``name`` before the slash."""
     max_size: ClassVar[int] = 256 * 1024 * 1024
     """Files larger than this are not spooled; the walker records an Unknown instead."""
+    path_hint: ClassVar[PathHint | None] = None
+    """A superset of the paths ``required`` can want: the walker asks about no other path
+    (tests/analyze/test_dispatch.py proves each hint). None: asked about every file."""
+    lockfiles_only: ClassVar[bool] = False
+    """``required`` is false for every path when ``lockfiles`` is off: ``select`` leaves it out."""
 
     def __init__(self, *, lockfiles: bool = True) -> None:
         self.lockfiles = lockfiles

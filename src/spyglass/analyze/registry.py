@@ -53,7 +53,8 @@ def select(
     """Instances of the analyzers chosen by full name (``pkgdb/dpkg``) or group (``os``).
 
     ``lockfiles`` is off for image scans: an image is judged by what is installed in it, not by
-    the lock files an application left beside it (see ``Analyzer.lockfiles``).
+    the lock files an application left beside it (see ``Analyzer.lockfiles``); analyzers that
+    read only lock files (``Analyzer.lockfiles_only``) are then left out.
     """
     only, skip = set(only), set(skip)
     known = {a.name for a in available} | {a.selection_group() for a in available}
@@ -64,6 +65,7 @@ def select(
 
     def picked(a: type[Analyzer]) -> bool:
         keys = {a.name, a.selection_group()}
-        return (not only or bool(keys & only)) and not keys & skip
+        idle = a.lockfiles_only and not lockfiles
+        return (not only or bool(keys & only)) and not keys & skip and not idle
 
     return [a(lockfiles=lockfiles) for a in available if picked(a)]

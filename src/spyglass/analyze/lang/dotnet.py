@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang.files import load_json_object, mapping, text
 from spyglass.inventory import Package
 
@@ -22,6 +22,7 @@ class DotnetAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/dotnet"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "dotnet"
+    path_hint: ClassVar[PathHint | None] = PathHint(suffixes=(".deps.json",))
 
     def required(self, path: str, size: int) -> bool:
         """Wants ``*.deps.json`` files."""

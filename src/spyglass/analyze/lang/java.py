@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import IO, ClassVar
 from xml.etree import ElementTree
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package, Unknown
 
@@ -306,6 +306,7 @@ class JavaAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/java"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "java"
+    path_hint: ClassVar[PathHint | None] = PathHint(suffixes=ARCHIVE_SUFFIXES)
 
     def required(self, path: str, size: int) -> bool:
         """Files named ``*.jar``, ``*.war``, ``*.ear`` or ``*.par`` (any case)."""

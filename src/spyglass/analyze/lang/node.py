@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang import bun_lock, npm_lock, pnpm_lock, yarn_lock
 from spyglass.analyze.lang.files import (
     load_json_object,
@@ -39,6 +39,7 @@ class NodeAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/node"
     version: ClassVar[int] = 2
     group: ClassVar[str] = "node"
+    path_hint: ClassVar[PathHint | None] = PathHint(names=frozenset({"package.json", *_LOCKS}))
 
     def required(self, path: str, size: int) -> bool:
         """Wants installed packages' manifests and lock files outside ``node_modules``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang.files import (
     dedupe,
     dev_extra,
@@ -33,6 +33,9 @@ class ComposerAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/php"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "php"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        names=frozenset({"installed.json", "composer.lock"})
+    )
 
     def required(self, path: str, size: int) -> bool:
         """Wants Composer's installed list and lock files outside ``vendor/``."""

@@ -22,7 +22,7 @@ import zipfile
 from email.message import Message
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang.files import read_text
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
@@ -39,6 +39,9 @@ class PythonAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/python"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "python"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        names=frozenset({"metadata", "pkg-info"}), suffixes=(*_ZIPPED, ".egg-info")
+    )
 
     def required(self, path: str, size: int) -> bool:
         """Wants core metadata files by name and parent folder, and zipped eggs and wheels."""

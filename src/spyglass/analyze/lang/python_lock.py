@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import Specifier
 from packaging.version import InvalidVersion, Version
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang.files import (
     dedupe,
     dev_extra,
@@ -45,6 +45,11 @@ class PythonLockAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/python-lock"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "python"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        names=frozenset({"pipfile.lock", "poetry.lock", "pdm.lock", "uv.lock"}),
+        suffixes=(".txt", ".toml", "\n"),  # the name patterns' $ also accepts a final newline
+    )
+    lockfiles_only: ClassVar[bool] = True
 
     def required(self, path: str, size: int) -> bool:
         """Wants lock and requirements files by name, outside installed packages."""

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.lang.files import read_text
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
@@ -37,6 +37,9 @@ class RubyAnalyzer(Analyzer):
     name: ClassVar[str] = "lang/ruby"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "ruby"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        names=frozenset(n.lower() for n in _LOCKS), suffixes=(".gemspec",)
+    )
 
     def required(self, path: str, size: int) -> bool:
         """Wants installed gem specifications and lock files outside installed gems."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.os import families
 from spyglass.analyze.os.fields import parse_assignments
 from spyglass.inventory import OSRelease
@@ -47,6 +47,9 @@ class OSReleaseAnalyzer(Analyzer):
     name: ClassVar[str] = "os/release"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "os"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        names=frozenset(f.rpartition("/")[2].lower() for f in RELEASE_FILES)
+    )
 
     def required(self, path: str, size: int) -> bool:
         """Wants the known release files, when they are small."""

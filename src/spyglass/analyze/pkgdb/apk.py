@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.inventory import Package, Unknown
 
 INSTALLED = "lib/apk/db/installed"
@@ -125,6 +125,7 @@ class ApkAnalyzer(Analyzer):
     name: ClassVar[str] = "pkgdb/apk"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "os"
+    path_hint: ClassVar[PathHint | None] = PathHint(prefixes=(INSTALLED,))
 
     def required(self, path: str, size: int) -> bool:
         """Only the installed database."""

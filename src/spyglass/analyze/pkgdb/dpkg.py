@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.inventory import Package, Unknown
 
 STATUS = "var/lib/dpkg/status"
@@ -185,6 +185,7 @@ class DpkgAnalyzer(Analyzer):
     name: ClassVar[str] = "pkgdb/dpkg"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "os"
+    path_hint: ClassVar[PathHint | None] = PathHint(prefixes=("var/lib/dpkg/",))
 
     def required(self, path: str, size: int) -> bool:
         """The status file, status.d stanzas and checksums, and info/*.list file lists."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO, ClassVar
 
-from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput
+from spyglass.analyze.interface import Analyzer, AnalyzerResult, FileInput, PathHint
 from spyglass.analyze.pkgdb.rpm import bdb, ndb, sqlite
 from spyglass.analyze.pkgdb.rpm.header import BadRecord, RpmHeader, parse_header, split_source_rpm
 from spyglass.analyze.pkgdb.rpm.manifest import parse_manifest
@@ -41,6 +41,9 @@ class RpmAnalyzer(Analyzer):
     name: ClassVar[str] = "pkgdb/rpm"
     version: ClassVar[int] = 1
     group: ClassVar[str] = "os"
+    path_hint: ClassVar[PathHint | None] = PathHint(
+        prefixes=tuple(sorted(p.lower() for p in {*_DATABASES, MANIFEST}))
+    )
 
     def required(self, path: str, size: int) -> bool:
         """The rpm database files at the paths rpm uses, and the Mariner distroless manifest."""
