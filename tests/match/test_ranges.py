@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 
 from spyglass.errors import InvalidVersion
 from spyglass.match import parser_for
-from spyglass.match.ranges import Verdict, compile_entry, evaluate, evaluate_compiled, matches
+from spyglass.match.ranges import (
+    Verdict,
+    compile_entry,
+    compile_range,
+    evaluate,
+    evaluate_compiled,
+    matches,
+    sort_range,
+)
 from spyglass.vulndb.model import AdvisoryId, Affected, Event, Range
 
 PEP440 = parser_for("pypi")
@@ -219,3 +227,38 @@ def test_the_per_package_batch_agrees_with_evaluating_each_entry(
     else:
         assert [index for index, _ in found] == [0, 1]
         assert all(outcome is want for _, outcome in found)
+
+
+@given(
+    start=st.sampled_from(["0", "1", "2", "2.0", "3", "bad!"]),
+    end=st.sampled_from(["0", "1", "2", "2.0", "3", "bad!"]),
+    kinds=st.sampled_from(
+        [("introduced", "fixed"), ("fixed", "introduced"), ("introduced", "limit")]
+    ),
+)
+def test_the_two_event_shortcut_compiles_as_sorting_does(
+    start: str, end: str, kinds: tuple[str, str]
+) -> None:
+    rng = Range("ECOSYSTEM", (Event(kinds[0], start), Event(kinds[1], end)))
+    try:
+        want: object = sort_range(rng, PEP440)
+    except InvalidVersion as exc:
+        want = str(exc)
+    try:
+        got: object = compile_range(rng, PEP440)
+    except InvalidVersion as exc:
+        got = str(exc)
+    assert got == want
+
+
+def test_listed_versions_are_parsed_only_when_asked() -> None:
+    parsed: list[str] = []
+
+    def parse(text: str) -> object:
+        parsed.append(text)
+        return PEP440(text)
+
+    compiled = compile_entry(entry(("introduced", "0"), ("fixed", "2"), versions=("3.0",)), parse)
+    assert parsed == ["2"]  # the bound only
+    assert PEP440("3") in compiled.listed and parsed == ["2", "3.0"]
+    assert PEP440("4") not in compiled.listed and parsed == ["2", "3.0"]  # parsed once
