@@ -84,3 +84,13 @@ def test_streamed_json_is_the_dict_form(monkeypatch: pytest.MonkeyPatch) -> None
     result.write_json(out)
     assert json.loads(out.getvalue()) == result.to_dict()
     assert LayerResult.from_dict(json.loads(out.getvalue())) == result
+
+
+def test_reading_lock_files_is_part_of_the_key() -> None:
+    from spyglass.analyze.cache import analyzer_versions
+    from spyglass.analyze.registry import select
+
+    image_scan = analyzer_versions(select(["node"]))
+    repository_scan = analyzer_versions(select(["node"], lockfiles=True))
+    assert image_scan == (("lang/node", image_scan[0][1]),)
+    assert repository_scan != image_scan

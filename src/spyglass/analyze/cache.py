@@ -31,8 +31,12 @@ AnalyzerVersions = tuple[tuple[str, int], ...]
 
 
 def analyzer_versions(analyzers: Iterable[Analyzer]) -> AnalyzerVersions:
-    """Sorted (name, version) of the analyzers: the part of the key that is not the layer."""
-    return tuple(sorted({(a.name, a.version) for a in analyzers}))
+    """Sorted (name, version) of the analyzers: the part of the key that is not the layer.
+
+    An analyzer reading application lock files (repository scans) gives other results for the
+    same layer than one that does not (image scans), so its name is marked ``+lockfiles``."""
+    return tuple(sorted({(f"{a.name}+lockfiles" if a.lockfiles else a.name, a.version)
+                         for a in analyzers}))
 
 
 def cache_key(diff_id: DiffId, versions: AnalyzerVersions) -> str:

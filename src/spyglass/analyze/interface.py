@@ -115,12 +115,14 @@ class Analyzer(ABC):
     lockfiles_only: ClassVar[bool] = False
     """``required`` is false for every path when ``lockfiles`` is off: ``select`` leaves it out."""
 
+    lockfiles: bool = True
+    """Whether application lock files (package-lock.json, yarn.lock, Gemfile.lock,
+    composer.lock, requirements/Pipfile/poetry/uv locks) are read. They say what a repository
+    *would* install; an image scan reads what *is* installed instead (as Trivy does), so that one
+    library is not reported twice. ``select`` turns it off for image scans."""
+
     def __init__(self, *, lockfiles: bool = True) -> None:
         self.lockfiles = lockfiles
-        """Whether application lock files (package-lock.json, yarn.lock, Gemfile.lock,
-        composer.lock, requirements/Pipfile/poetry/uv locks) are read. They say what a
-        repository *would* install; an image scan reads what *is* installed instead (as Trivy
-        does), so that one library is not reported twice."""
 
     @abstractmethod
     def required(self, path: str, size: int) -> bool:
