@@ -124,3 +124,20 @@ def test_token_auth_from_the_environment(token_registry: RunningRegistry) -> Non
     code, _, stderr = scan(target, env={"SPYGLASS_USERNAME": user, "SPYGLASS_PASSWORD": "wrong"})
     assert code == ExitCode.IMAGE
     assert f"docker login {token_registry.host}" in stderr
+
+
+def test_explicit_platform_refuses_a_single_platform_image_for_another(
+        pushed: RunningRegistry) -> None:
+    code, _, stderr = scan(f"{pushed.host}/ci/app:1.0", "--platform", "linux/arm64")
+    assert code == ExitCode.IMAGE
+    assert "is for linux/amd64, not linux/arm64" in stderr
+    code, report, _ = scan(f"{pushed.host}/ci/app:1.0", "--platform", "linux/amd64")
+    assert code == ExitCode.CLEAN and report["digest"] == APP.digest
+
+
+def test_without_platform_a_single_platform_image_is_scanned_as_it_is(
+        registry: RunningRegistry) -> None:
+    push_image(registry.url, "ci/armonly", "1", ARM)
+    code, report, _ = scan(f"{registry.host}/ci/armonly:1")
+    assert code == ExitCode.CLEAN
+    assert report["platform"].startswith("linux/arm64")

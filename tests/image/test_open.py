@@ -147,3 +147,21 @@ def test_real_archives_through_open_image(testdata: Path) -> None:
     layout = testdata / "images/containers-image/oci-layout/delete_image_multiple_images"
     with open_image(f"{layout}:3.17.5", OPTIONS) as image:
         assert image.digest is not None and image.digest.startswith("sha256:5b2aba4d")
+
+
+def test_explicit_platform_is_checked_for_every_source(tmp_path: Path) -> None:
+    from spyglass.errors import PlatformNotFound
+    from spyglass.image.interface import Platform
+    from tests.helpers.images import build_image, write_oci_layout
+
+    arm = build_image([{"etc/arch": b"arm64\n"}], platform="linux/arm64/v8")
+    layout = write_oci_layout(arm, tmp_path / "layout", tag="1")
+    asked = OpenOptions(platform=Platform("linux", "amd64"), platform_explicit=True)
+    refused = pytest.raises(PlatformNotFound, match="is for linux/arm64/v8, not linux/amd64")
+    with refused, open_image(f"oci:{layout}:1", asked):
+        pass
+    with open_image(f"oci:{layout}:1", OpenOptions()) as image:  # not asked: taken as it is
+        assert str(image.platform) == "linux/arm64/v8"
+    arm64 = OpenOptions(platform=Platform("linux", "arm64"), platform_explicit=True)
+    with open_image(f"oci:{layout}:1", arm64) as image:  # arm64 means arm64/v8
+        assert image.platform.architecture == "arm64"

@@ -49,8 +49,12 @@ def scan(
     ],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     platform: Annotated[
-        str, typer.Option(help="os/arch[/variant] to pick from an index")
-    ] = "linux/amd64",
+        str | None,
+        typer.Option(
+            help="os/arch[/variant]: picks from an index, and refuses an image built for another "
+            "platform [default: linux/amd64 from an index; a single-platform image as it is]"
+        ),
+    ] = None,
     insecure_registry: Annotated[
         list[str] | None, typer.Option(help="HOST[:PORT] that may be reached over plain HTTP")
     ] = None,

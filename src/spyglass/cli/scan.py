@@ -37,7 +37,9 @@ class ScanRequest:
 
     image: str
     output_format: str = "table"
-    platform: str = "linux/amd64"
+    platform: str | None = None
+    """``os/arch[/variant]`` the user asked for; ``None``: linux/amd64 from an index, and a
+    single-platform image as it is."""
     insecure_registries: tuple[str, ...] = ()
     analyzers: tuple[str, ...] = ()
     skip_analyzers: tuple[str, ...] = ()
@@ -93,7 +95,8 @@ def inventory_for(request: ScanRequest, progress: Progress | None = None) -> Inv
     from spyglass.image.open import open_image
 
     options = OpenOptions(
-        platform=Platform.parse(request.platform),
+        platform=Platform.parse(request.platform) if request.platform else Platform(),
+        platform_explicit=request.platform is not None,
         insecure_registries=request.insecure_registries,
         username=request.username,
         password=request.password,

@@ -154,6 +154,9 @@ class OpenOptions:
     """How to reach an image: platform choice, registry transport and credentials."""
 
     platform: Platform = field(default_factory=Platform)
+    platform_explicit: bool = False
+    """The user named the platform (``--platform``): an image that is not for it is refused, as
+    ``docker pull --platform`` does; otherwise a single-platform image is taken as it is."""
     insecure_registries: tuple[str, ...] = ()
     """Hosts (``host[:port]``) that may be reached over plain HTTP; localhost always may."""
     docker_config: str | None = None

@@ -269,6 +269,12 @@ def _compatible_rank(wanted: Platform, offered: Platform) -> int | None:
     return None
 
 
+def platform_satisfies(offered: Platform, wanted: Platform) -> bool:
+    """Whether an image for ``offered`` serves a request for ``wanted`` (as ``choose_platform``
+    decides: the same platform after normalisation, or an older arm variant)."""
+    return _compatible_rank(normalize_platform(wanted), normalize_platform(offered)) is not None
+
+
 def choose_platform(index: Index, platform: Platform) -> Descriptor:
     """The index entry for the platform, preferring an exact match, then an older arm variant."""
     wanted = normalize_platform(platform)

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from spyglass.errors import ArchiveError, UsageError
+from spyglass.errors import ArchiveError, PlatformNotFound, UsageError
 from spyglass.image.archive import docker_archive_from_store
 from spyglass.image.archivefs import TarStore
 from spyglass.image.interface import Image, OpenOptions
 from spyglass.image.layout import open_layout_store, open_oci_archive, open_oci_layout
+from spyglass.image.manifest import platform_satisfies
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
@@ -31,9 +32,20 @@ def open_image(spec: str, options: OpenOptions) -> Iterator[Image]:
     """Open the image ``spec`` names; it is closed when the block ends."""
     image = _open(spec.strip(), options)
     try:
+        _check_platform(spec.strip(), image, options)
         yield image
     finally:
         image.close()
+
+
+def _check_platform(spec: str, image: Image, options: OpenOptions) -> None:
+    """An explicitly requested platform must be the image's (an index already chose by it)."""
+    if options.platform_explicit and not platform_satisfies(image.platform, options.platform):
+        raise PlatformNotFound(
+            f"{spec} was found but is for {image.platform}, not {options.platform} as --platform "
+            f"asked; drop --platform to scan it as it is, or name an image built for "
+            f"{options.platform}"
+        )
 
 
 def _open(spec: str, options: OpenOptions) -> Image:
