@@ -30,7 +30,8 @@ from huey import Huey, crontab
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from spyglass.errors import DataError, UsageError
+from spyglass.config import positive_number
+from spyglass.errors import DataError
 from spyglass.jobs.reevaluate import Reevaluation, reevaluate
 from spyglass.jobs.runtime import Runtime
 from spyglass.store.models import utcnow
@@ -52,16 +53,9 @@ _PG_LOCK_KEY = 0x5350_4746  # "SPGF": this installation's feed refresh
 
 def interval_hours() -> float:
     """Hours between refreshes, from ``SPYGLASS_FEED_INTERVAL_HOURS`` (default 6)."""
-    raw = os.environ.get(INTERVAL_ENV, "").strip()
-    if not raw:
-        return DEFAULT_INTERVAL_HOURS
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise UsageError(f"{INTERVAL_ENV}={raw!r} is not a number of hours (e.g. 6)") from None
-    if not 0 < hours <= 24 * 30:
-        raise UsageError(f"{INTERVAL_ENV} must be between 0 and 720 hours, got {raw!r}")
-    return hours
+    return positive_number(
+        INTERVAL_ENV, DEFAULT_INTERVAL_HOURS, unit="hours", example="6", maximum=24 * 30
+    )
 
 
 def configured_feeds() -> list[Feed]:

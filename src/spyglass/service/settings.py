@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from spyglass.config import data_dir
+from spyglass.config import data_dir, positive_number
 from spyglass.errors import UsageError
 from spyglass.vulndb.store import database_url
 
@@ -22,16 +22,7 @@ PURGE_ENV = "SPYGLASS_QUEUE_RETENTION"
 
 
 def _seconds(name: str, default: float) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{name}={text!r} is not a number of seconds (e.g. 300)") from None
-    if value <= 0:
-        raise UsageError(f"{name} must be a positive number of seconds, got {text!r}")
-    return value
+    return positive_number(name, default, unit="seconds", example="300")
 
 
 @dataclass(frozen=True)

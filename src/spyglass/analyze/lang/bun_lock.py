@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from spyglass.analyze.lang.files import dedupe, dev_extra, is_dev, mapping, text
+from spyglass.analyze.lang.files import dedupe, dev_extra, is_dev, mapping, reachable, text
 from spyglass.errors import AnalyzerError
 from spyglass.inventory import Package
 
@@ -87,15 +86,10 @@ def _roots(
 
 
 def _reachable(roots: list[str], graph: dict[str, list[str]]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(roots)
-    while queue:
-        key = queue.popleft()
-        if key in seen:
-            continue
-        seen.add(key)
-        queue.extend(filter(None, (_resolve(n, key, graph) for n in graph.get(key, []))))
-    return seen
+    def neighbours(key: str) -> Iterable[str]:
+        return filter(None, (_resolve(n, key, graph) for n in graph.get(key, [])))
+
+    return reachable(roots, neighbours)
 
 
 def _resolve(name: str, scope: str, graph: dict[str, Any]) -> str:

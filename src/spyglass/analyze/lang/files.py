@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -112,3 +113,18 @@ def dev_extra(dev: bool) -> tuple[tuple[str, str], ...]:
 def is_dev(pkg: Package) -> bool:
     """Whether a package is marked development-only."""
     return ("dev", "true") in pkg.extra
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def reachable(roots: Iterable[K], neighbours: Callable[[K], Iterable[K]]) -> set[K]:
+    """Every node reachable from ``roots`` (roots included) in a lock file's dependency graph."""
+    seen: set[K] = set()
+    queue = deque(roots)
+    while queue:
+        key = queue.popleft()
+        if key not in seen:
+            seen.add(key)
+            queue.extend(neighbours(key))
+    return seen

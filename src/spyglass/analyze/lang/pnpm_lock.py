@@ -11,11 +11,10 @@ graph: a package is development-only when it is reachable only from the importer
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from spyglass.analyze.lang.files import dev_extra, mapping, text
+from spyglass.analyze.lang.files import dev_extra, mapping, reachable, text
 from spyglass.inventory import Package
 
 _PEERS = re.compile(r"\(.*\)$")
@@ -83,17 +82,12 @@ def _roots(lock: dict[str, Any], kinds: Iterable[str]) -> list[str]:
 
 
 def _reachable(roots: list[str], snapshots: dict[str, Any]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(roots)
-    while queue:
-        key = queue.popleft()
-        if key in seen:
-            continue
-        seen.add(key)
+    def neighbours(key: str) -> Iterable[str]:
         entry = mapping(snapshots.get(key))
         for kind in ("dependencies", "optionalDependencies"):
-            queue.extend(f"{name}@{text(v)}" for name, v in mapping(entry.get(kind)).items())
-    return seen
+            yield from (f"{name}@{text(v)}" for name, v in mapping(entry.get(kind)).items())
+
+    return reachable(roots, neighbours)
 
 
 def _packages(found: Iterable[tuple[str, str, bool]], path: str, analyzer: str) -> list[Package]:

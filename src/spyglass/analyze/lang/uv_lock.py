@@ -7,10 +7,10 @@ run-time ones; the rest, reachable only through ``dev-dependencies``, are develo
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
-from spyglass.analyze.lang.files import mapping, sequence, text
+from spyglass.analyze.lang.files import mapping, reachable, sequence, text
 from spyglass.errors import AnalyzerError
 
 _Key = tuple[str, str]
@@ -48,17 +48,12 @@ def _edges(pkg: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _reachable(start: list[_Key], by_name: dict[str, list[dict[str, Any]]]) -> set[_Key]:
-    seen: set[_Key] = set()
-    queue = deque(start)
-    while queue:
-        key = queue.popleft()
-        if key in seen:
-            continue
-        seen.add(key)
+    def neighbours(key: _Key) -> Iterator[_Key]:
         for pkg in by_name.get(key[0], []):
             if _key(pkg) == key:
-                queue.extend(target for dep in _edges(pkg) for target in _targets(dep, by_name))
-    return seen
+                yield from (target for dep in _edges(pkg) for target in _targets(dep, by_name))
+
+    return reachable(start, neighbours)
 
 
 def _targets(dep: dict[str, Any], by_name: dict[str, list[dict[str, Any]]]) -> list[_Key]:
