@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO
 
 from spyglass.errors import AnalyzerError
@@ -227,6 +228,7 @@ _NOT_BINARY_PREFIXES = (
 )
 
 
+@lru_cache(maxsize=4)  # the walker asks lang/go and lang/rust about each path in turn
 def binary_candidate(path: str, size: int) -> bool:
     """Could this file be an executable worth opening? By path and size alone.
 
